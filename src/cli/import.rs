@@ -1,0 +1,151 @@
+//! `secop import FILE…`
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::Table;
+use crate::ingest::Counts;
+use crate::ingest::files::{FileReport, Progress, Silent, import_files};
+use crate::sources::datasets;
+
+/// Load downloaded files into the index.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Files to load: SODA JSON arrays, JSON lines, API-named CSV or web-export CSV, plain or gzipped.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The dataset of the files (p6dx-8zbt, jbjy-vk9h, f789-7hwg, qddk-cgux or a source
+    /// name such as secop2-procesos); detected from the columns when left out.
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn start(&self, path: &Path, size: u64) {
+        self.0.reset();
+        self.0.set_length(size);
+        self.0.set_message(
+            path.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        );
+    }
+    fn advance(&self, bytes: u64, c: &Counts) {
+        self.0.set_position(bytes);
+        self.0
+            .set_prefix(format!("{} rows", c.read + c.quarantined));
+    }
+    fn finish(&self, r: &FileReport) {
+        self.0.println(match &r.error {
+            Some(e) => format!("✗ {e}"),
+            None => format!(
+                "✓ {}: {} rows ({} new, {} changed, {} unchanged, {} quarantined)",
+                r.path.display(),
+                r.counts.read + r.counts.quarantined,
+                r.counts.new,
+                r.counts.changed,
+                r.counts.unchanged,
+                r.counts.quarantined
+            ),
+        });
+    }
+}
+
+/// Runs the command.
+pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
+    let dataset = match &a.dataset {
+        Some(d) => Some(datasets::by_name(d).with_context(|| {
+            let known: Vec<&str> = datasets::ALL.iter().map(|d| d.id()).collect();
+            format!("unknown dataset {d:?}; known: {}", known.join(", "))
+        })?),
+        None => None,
+    };
+    let bar = (std::io::stderr().is_terminal() && !a.json).then(|| {
+        let pb = ProgressBar::new(0);
+        pb.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} {prefix} {bytes_per_sec} ETA {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        Bar(pb)
+    });
+    let progress: &dyn Progress = match &bar {
+        Some(b) => b,
+        None => &Silent,
+    };
+    let reports = import_files(dir, &a.files, dataset, progress)?;
+    if let Some(b) = &bar {
+        b.0.finish_and_clear();
+    }
+    let mut total = Counts::default();
+    for r in &reports {
+        total.add(&r.counts);
+    }
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"files": reports, "total": total}))?
+        );
+    } else {
+        let mut t = Table::new(&[
+            "file",
+            "dataset",
+            "read",
+            "new",
+            "changed",
+            "unchanged",
+            "quarantined",
+        ]);
+        for c in 2..7 {
+            t = t.align_right(c);
+        }
+        for r in &reports {
+            t.row(vec![
+                r.path.display().to_string(),
+                r.dataset.clone().unwrap_or_else(|| "-".into()),
+                (r.counts.read + r.counts.quarantined).to_string(),
+                r.counts.new.to_string(),
+                r.counts.changed.to_string(),
+                r.counts.unchanged.to_string(),
+                r.counts.quarantined.to_string(),
+            ]);
+        }
+        t.write(&mut std::io::stdout().lock(), 70)?;
+        for r in &reports {
+            if let Some(e) = &r.error {
+                eprintln!("secop: {e}");
+            }
+        }
+        if total.quarantined > 0 {
+            eprintln!(
+                "{} rows quarantined with their reason: see `secop stats --quarantine`",
+                total.quarantined
+            );
+        }
+    }
+    for r in &reports {
+        if r.error.is_some() && a.json {
+            eprintln!("secop: {}", r.error.as_deref().unwrap_or(""));
+        }
+    }
+    // Non-zero only when nothing at all could be read.
+    let nothing = total.read == 0
+        && reports
+            .iter()
+            .all(|r| r.error.is_some() || r.counts.read == 0);
+    Ok(if nothing {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,94 @@
+//! The command line: one module per command, and the error handling of the binary.
+
+mod import;
+mod output;
+mod search;
+mod show;
+mod stats;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use output::{Table, format_cop};
+
+/// secop-bridge: search SECOP I and SECOP II, Colombia's public-procurement platforms,
+/// in one place.
+#[derive(Debug, Parser)]
+#[command(name = "secop", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Data directory: the index and the state database.
+    #[arg(long, global = true, env = "SECOP_DATA_DIR", default_value = "./index")]
+    pub data_dir: PathBuf,
+    /// More log output (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load downloaded files: SODA JSON/JSONL, API-named CSV or web-export CSV, optionally gzipped.
+    Import(import::Args),
+    /// Search both platforms.
+    Search(search::Args),
+    /// Show one process, found by any identifier.
+    Show(show::Args),
+    /// What the index holds: documents per platform and dataset, runs, quarantine.
+    Stats(stats::Args),
+    /// Rebuild the index from the state database (after an upgrade).
+    Reindex,
+}
+
+/// Runs the binary: one clear line on error, exit code 1; a broken pipe exits 0.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("secop: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info,tantivy=warn",
+        _ => "debug,tantivy=info",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SECOP_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let dir = cli.data_dir;
+    match cli.command {
+        Command::Import(a) => import::run(&dir, a),
+        Command::Search(a) => search::run(&dir, a),
+        Command::Show(a) => show::run(&dir, a),
+        Command::Stats(a) => stats::run(&dir, a),
+        Command::Reindex => stats::reindex(&dir),
+    }
+}

@@ -1,0 +1,115 @@
+//! Output helpers: tables for terminals, Colombian number formatting.
+
+use std::io::Write;
+
+/// Formats whole pesos the Colombian way: `$ 1.234.567`.
+pub fn format_cop(v: i64) -> String {
+    let digits = v.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    format!("{}$ {out}", if v < 0 { "-" } else { "" })
+}
+
+/// A plain text table with aligned columns.
+pub struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+    right: Vec<bool>,
+}
+
+impl Table {
+    /// A table with these column titles.
+    pub fn new(header: &[&str]) -> Table {
+        Table {
+            header: header.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+            right: vec![false; header.len()],
+        }
+    }
+
+    /// Right-aligns a column (numbers).
+    pub fn align_right(mut self, col: usize) -> Table {
+        if let Some(r) = self.right.get_mut(col) {
+            *r = true;
+        }
+        self
+    }
+
+    /// Adds a row.
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    /// Writes the table, cutting cells to `max` characters.
+    pub fn write(&self, out: &mut impl Write, max: usize) -> std::io::Result<()> {
+        let cut = |s: &str| -> String {
+            let one_line: String = s
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            if one_line.chars().count() > max {
+                let mut t: String = one_line.chars().take(max.saturating_sub(1)).collect();
+                t.push('…');
+                t
+            } else {
+                one_line
+            }
+        };
+        let rows: Vec<Vec<String>> = std::iter::once(&self.header)
+            .chain(self.rows.iter())
+            .map(|r| r.iter().map(|c| cut(c)).collect())
+            .collect();
+        let n = self.header.len();
+        let widths: Vec<usize> = (0..n)
+            .map(|i| {
+                rows.iter()
+                    .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        for (ri, r) in rows.iter().enumerate() {
+            let mut line = String::new();
+            for i in 0..n {
+                let c = r.get(i).map_or("", String::as_str);
+                let pad = widths[i] - c.chars().count();
+                if i > 0 {
+                    line.push_str("  ");
+                }
+                if self.right[i] {
+                    line.push_str(&" ".repeat(pad));
+                    line.push_str(c);
+                } else {
+                    line.push_str(c);
+                    if i + 1 < n {
+                        line.push_str(&" ".repeat(pad));
+                    }
+                }
+            }
+            writeln!(out, "{}", line.trim_end())?;
+            if ri == 0 {
+                let total: usize = widths.iter().sum::<usize>() + 2 * n.saturating_sub(1);
+                writeln!(out, "{}", "─".repeat(total))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pesos_the_colombian_way() {
+        assert_eq!(format_cop(1_234_567), "$ 1.234.567");
+        assert_eq!(format_cop(0), "$ 0");
+        assert_eq!(format_cop(999), "$ 999");
+        assert_eq!(format_cop(-1000), "-$ 1.000");
+    }
+}

@@ -1,0 +1,165 @@
+//! `secop show ID`
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::bail;
+
+use super::format_cop;
+use crate::index::SecopIndex;
+use crate::model::Process;
+use crate::normalize::unspsc::Unspsc;
+use crate::query::Engine;
+
+/// Show one process, found by any identifier.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Any identifier: CO1.BDOS.*, CO1.NTC.*, CO1.REQ.*, CO1.PCCNTR.*, a SECOP I constancia
+    /// or uid, the entity's reference, or a key such as secop1:26-21-53372.
+    pub id: String,
+    /// Print the record as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs the command.
+pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
+    let engine = Engine::new(SecopIndex::open(dir)?);
+    let Some((p, others)) = engine.find(&a.id)? else {
+        bail!(
+            "no process has the identifier {:?}; try `secop search {:?}`",
+            a.id,
+            a.id
+        );
+    };
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &p)?;
+        writeln!(out)?;
+    } else {
+        print_process(&mut out, &p)?;
+    }
+    if !others.is_empty() {
+        eprintln!(
+            "{} other processes share this identifier: {}",
+            others.len(),
+            others
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn line(out: &mut impl Write, label: &str, v: Option<String>) -> std::io::Result<()> {
+    if let Some(v) = v.filter(|v| !v.is_empty()) {
+        writeln!(out, "{label:<16} {v}")?;
+    }
+    Ok(())
+}
+
+/// Prints a process for a person.
+pub fn print_process(out: &mut impl Write, p: &Process) -> std::io::Result<()> {
+    let date = |d: Option<chrono::NaiveDateTime>| d.map(|d| d.format("%Y-%m-%d %H:%M").to_string());
+    writeln!(out, "{}", p.title)?;
+    writeln!(
+        out,
+        "{} · {}{}",
+        p.platform.map_or("?", |x| x.label()),
+        p.process_id,
+        if p.partial {
+            " · partial (only contracts known)"
+        } else {
+            ""
+        }
+    )?;
+    writeln!(out)?;
+    line(out, "key", Some(p.key.clone()))?;
+    line(out, "reference", p.reference_raw.clone())?;
+    line(out, "entity", Some(p.buyer.name.clone()))?;
+    line(out, "nit", p.buyer.nit.clone())?;
+    line(
+        out,
+        "place",
+        Some(
+            [&p.buyer.municipality, &p.buyer.department]
+                .iter()
+                .filter_map(|x| x.as_ref().map(|pl| pl.name.clone()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+    )?;
+    line(
+        out,
+        "modality",
+        Some(format!(
+            "{} ({})",
+            p.modality.label(),
+            p.modality_raw.clone().unwrap_or_default()
+        )),
+    )?;
+    line(
+        out,
+        "status",
+        Some(format!(
+            "{} ({})",
+            p.status.label(),
+            p.status_raw.clone().unwrap_or_default()
+        )),
+    )?;
+    line(out, "phase", p.phase.clone())?;
+    line(out, "contract type", p.contract_type_raw.clone())?;
+    line(out, "value", p.estimated_value.map(format_cop))?;
+    line(out, "published", date(p.published_at))?;
+    line(out, "offers due", date(p.offers_due_at))?;
+    line(out, "updated", date(p.last_update_at))?;
+    line(out, "duration", p.duration.clone())?;
+    let u = Unspsc::get();
+    for code in &p.unspsc {
+        let c = u.category(code);
+        line(
+            out,
+            "unspsc",
+            Some(format!(
+                "{code} {}",
+                c.product.or(c.class).unwrap_or_default()
+            )),
+        )?;
+    }
+    line(out, "sources", Some(p.sources.join(", ")))?;
+    line(out, "identifiers", Some(p.ids.join(", ")))?;
+    line(out, "link", Some(p.link()))?;
+    if let Some(d) = &p.description {
+        writeln!(out, "\n{d}")?;
+    }
+    for a in &p.awards {
+        writeln!(
+            out,
+            "\naward {}: {} {} {}",
+            a.id.clone().unwrap_or_default(),
+            a.supplier
+                .as_ref()
+                .map_or(String::new(), |s| s.name.clone()),
+            a.value.map(format_cop).unwrap_or_default(),
+            date(a.date).unwrap_or_default()
+        )?;
+    }
+    for c in &p.contracts {
+        writeln!(
+            out,
+            "\ncontract {}: {} {} signed {} ({})",
+            c.id,
+            c.supplier
+                .as_ref()
+                .map_or(String::new(), |s| s.name.clone()),
+            c.value.map(format_cop).unwrap_or_default(),
+            date(c.signed_at).unwrap_or_default(),
+            c.status.label()
+        )?;
+    }
+    Ok(())
+}

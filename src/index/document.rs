@@ -1,0 +1,204 @@
+//! A [`Process`] as a tantivy document.
+
+use chrono::{Datelike, NaiveDateTime};
+use tantivy::TantivyDocument;
+use xxhash_rust::xxh3::xxh3_64;
+
+use super::Fields;
+use crate::Result;
+use crate::model::Process;
+use crate::normalize::date::to_instant;
+use crate::normalize::normalize_nit;
+use crate::normalize::text::{fold_words, id_norm};
+use crate::normalize::unspsc::Unspsc;
+
+/// Unix seconds of a floating Bogotá time.
+pub fn seconds(t: NaiveDateTime) -> i64 {
+    to_instant(t).timestamp()
+}
+
+/// The 64-bit hash of a key used as the sort tie-break.
+pub fn key_hash(key: &str) -> u64 {
+    xxh3_64(key.as_bytes())
+}
+
+/// The buyer key that groups a buyer's processes: the NIT, else the folded name.
+pub fn buyer_key(p: &Process) -> Option<String> {
+    match &p.buyer.nit {
+        Some(n) => Some(n.clone()),
+        None if !p.buyer.name.is_empty() => Some(format!("n:{}", fold_words(&p.buyer.name))),
+        None => None,
+    }
+}
+
+/// The date a process is placed at in time: publication, else the first contract's
+/// signature (partial processes), else the last update.
+pub fn placed_at(p: &Process) -> Option<NaiveDateTime> {
+    p.published_at
+        .or_else(|| p.contracts.iter().filter_map(|c| c.signed_at).min())
+        .or(p.last_update_at)
+}
+
+/// Builds the document of a process.
+pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
+    let mut d = TantivyDocument::default();
+    d.add_text(f.key, &p.key);
+    d.add_u64(f.key_hash, key_hash(&p.key));
+
+    // Identifiers: each in its normalised form, so any spelling finds it.
+    let mut ids: Vec<String> = Vec::with_capacity(p.ids.len() + 4);
+    let mut push = |s: &str| {
+        let k = id_norm(s);
+        if !k.is_empty() && !ids.contains(&k) {
+            ids.push(k);
+        }
+    };
+    push(&p.key);
+    push(&p.process_id);
+    for id in &p.ids {
+        push(id);
+    }
+    for c in &p.contracts {
+        push(&c.id);
+    }
+    for a in &p.awards {
+        if let Some(id) = &a.id {
+            push(id);
+        }
+    }
+    if let Some(n) = &p.buyer.nit {
+        push(n);
+    }
+    for id in ids {
+        d.add_text(f.ids, id);
+    }
+
+    d.add_text(f.title, &p.title);
+    d.add_text(f.entity, &p.buyer.name);
+    if let Some(u) = &p.buyer.unit {
+        d.add_text(f.entity, u);
+    }
+    if let Some(t) = &p.description {
+        d.add_text(f.description, t);
+    }
+    for c in &p.contracts {
+        if let Some(o) = &c.object {
+            d.add_text(f.description, o);
+        }
+    }
+    for name in p.supplier_names() {
+        d.add_text(f.suppliers, name);
+    }
+    let mut supplier_ids: Vec<String> = Vec::new();
+    let parties = p
+        .awards
+        .iter()
+        .filter_map(|a| a.supplier.as_ref())
+        .chain(p.contracts.iter().filter_map(|c| c.supplier.as_ref()));
+    for s in parties {
+        if let Some(id) = s.id.as_deref().and_then(normalize_nit)
+            && !supplier_ids.contains(&id)
+        {
+            supplier_ids.push(id);
+        }
+    }
+    for id in supplier_ids {
+        d.add_text(f.supplier_ids, id);
+    }
+
+    // Categories: names at every level, searchable; codes and prefixes, filterable.
+    let unspsc = Unspsc::get();
+    let mut prefixes: Vec<&str> = Vec::new();
+    for code in &p.unspsc {
+        let c = unspsc.category(code);
+        let names = [c.segment, c.family, c.class, c.product];
+        for n in names.iter().flatten() {
+            d.add_text(f.category, n);
+        }
+        d.add_text(f.category, code);
+        for n in [2, 4, 6, 8] {
+            if let Some(pre) = code.get(..n)
+                && !prefixes.contains(&pre)
+            {
+                prefixes.push(pre);
+            }
+        }
+    }
+    for pre in prefixes {
+        d.add_text(f.unspsc, pre);
+    }
+
+    for place in [&p.buyer.department, &p.buyer.municipality]
+        .into_iter()
+        .flatten()
+    {
+        d.add_text(f.place, &place.name);
+        if let Some(raw) = &place.raw {
+            d.add_text(f.place, raw);
+        }
+        if let Some(code) = &place.code {
+            let field = if code.len() == 2 {
+                f.department
+            } else {
+                f.municipality
+            };
+            d.add_text(field, code);
+        }
+    }
+
+    let mut extra: Vec<&str> = vec![
+        p.modality.label(),
+        p.contract_type.label(),
+        p.status.label(),
+    ];
+    extra.extend(p.modality_raw.as_deref());
+    extra.extend(p.contract_type_raw.as_deref());
+    extra.extend(p.phase.as_deref());
+    extra.extend(p.reference.as_deref());
+    for e in extra {
+        d.add_text(f.extra, e);
+    }
+    if let Some(serde_json::Value::Object(m)) = &p.enrichment {
+        for v in m.values() {
+            if let serde_json::Value::String(s) = v {
+                d.add_text(f.extra, s);
+            }
+        }
+    }
+
+    if let Some(pl) = p.platform {
+        d.add_text(f.platform, pl.code());
+    }
+    for s in &p.sources {
+        d.add_text(f.dataset, s);
+    }
+    d.add_text(f.modality, p.modality.code());
+    d.add_text(f.status, p.status.code());
+    d.add_text(f.contract_type, p.contract_type.code());
+    if let Some(n) = &p.buyer.nit {
+        d.add_text(f.nit, n);
+    }
+    if let Some(b) = buyer_key(p) {
+        d.add_text(f.buyer, b);
+    }
+    if let Some(v) = p.value() {
+        d.add_i64(f.value, v);
+    }
+    if let Some(v) = p.awarded_value() {
+        d.add_i64(f.awarded, v);
+    }
+    if let Some(t) = placed_at(p) {
+        d.add_i64(f.published, seconds(t));
+        d.add_u64(f.year, t.year() as u64);
+        d.add_u64(f.month, (t.year() as u64) * 100 + t.month() as u64);
+    }
+    if let Some(t) = p.offers_due_at {
+        d.add_i64(f.due, seconds(t));
+    }
+    if let Some(t) = p.last_update_at {
+        d.add_i64(f.updated, seconds(t));
+    }
+    d.add_u64(f.partial, u64::from(p.partial));
+    d.add_text(f.doc, serde_json::to_string(p)?);
+    Ok(d)
+}

@@ -1,0 +1,174 @@
+//! The tantivy index: one document per process.
+//!
+//! * [`schema`]: the fields, what each is for, and the Spanish analyzer.
+//! * [`document`]: a [`Process`](crate::model::Process) turned into a tantivy document.
+//! * [`SecopIndex`]: opening, writing (with a commit payload that ties the index to the
+//!   state database's generation), and reading.
+
+pub mod document;
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+
+use tantivy::directory::MmapDirectory;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
+
+pub use schema::Fields;
+
+use crate::model::Process;
+use crate::{Error, Result};
+
+/// Memory the index writer may use before it flushes a segment.
+pub const WRITER_HEAP: usize = 192 * 1024 * 1024;
+
+/// The index in a data directory, with its fields and a reader that reloads on commit.
+#[derive(Clone)]
+pub struct SecopIndex {
+    /// The tantivy index.
+    pub index: Index,
+    /// The schema's fields.
+    pub fields: Fields,
+    /// A reader that follows commits (also those of other processes).
+    pub reader: IndexReader,
+    dir: PathBuf,
+}
+
+impl SecopIndex {
+    /// Opens the index under `data_dir/tantivy`, creating it when missing.
+    pub fn open(data_dir: &Path) -> Result<SecopIndex> {
+        let dir = data_dir.join("tantivy");
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Error::file(&dir, format!("cannot create the index directory: {e}")))?;
+        let mmap = MmapDirectory::open(&dir)
+            .map_err(|e| Error::file(&dir, format!("cannot open the index directory: {e}")))?;
+        let (schema, fields) = schema::build();
+        let exists = Index::exists(&mmap)
+            .map_err(|e| Error::file(&dir, format!("cannot read the index: {e}")))?;
+        let index = if exists {
+            let index = Index::open(mmap)?;
+            if !schema::compatible(&index.schema(), &schema) {
+                return Err(Error::file(
+                    &dir,
+                    "the index was built by another version of secop; run `secop reindex` to rebuild it from the state database",
+                ));
+            }
+            index
+        } else {
+            Index::create(mmap, schema, tantivy::IndexSettings::default())?
+        };
+        schema::register_tokenizers(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()?;
+        Ok(SecopIndex {
+            index,
+            fields,
+            reader,
+            dir,
+        })
+    }
+
+    /// The directory holding the index files.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The state generation the last commit recorded (see [`crate::ingest`]).
+    pub fn committed_generation(&self) -> Result<i64> {
+        let metas = self.index.load_metas()?;
+        Ok(metas
+            .payload
+            .as_deref()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Number of documents visible to the reader.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Size of the index files on disk, in bytes.
+    pub fn size_on_disk(&self) -> u64 {
+        dir_size(&self.dir)
+    }
+
+    /// Opens the single writer. Another process writing gives [`Error::Busy`].
+    pub fn writer(&self) -> Result<Writer> {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 4);
+        let w: IndexWriter = match self.index.writer_with_num_threads(threads, WRITER_HEAP) {
+            Ok(w) => w,
+            Err(tantivy::TantivyError::LockFailure(..)) => {
+                return Err(Error::Busy(self.dir.clone()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Writer {
+            w,
+            fields: self.fields.clone(),
+        })
+    }
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| e.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// The index writer: upserts by key, commits with the state generation.
+pub struct Writer {
+    w: IndexWriter,
+    fields: Fields,
+}
+
+impl Writer {
+    /// Replaces the document of `p.key` (or adds it).
+    pub fn upsert(&mut self, p: &Process) -> Result<()> {
+        self.delete(&p.key);
+        self.w.add_document(document::build(&self.fields, p)?)?;
+        Ok(())
+    }
+
+    /// Deletes the document of a key.
+    pub fn delete(&mut self, key: &str) {
+        self.w
+            .delete_term(Term::from_field_text(self.fields.key, key));
+    }
+
+    /// Deletes every document.
+    pub fn delete_all(&mut self) -> Result<()> {
+        self.w.delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Commits everything added since the last commit, recording `generation`.
+    pub fn commit(&mut self, generation: i64) -> Result<()> {
+        let mut prepared = self.w.prepare_commit()?;
+        prepared.set_payload(&generation.to_string());
+        prepared.commit()?;
+        Ok(())
+    }
+
+    /// Drops everything added since the last commit.
+    pub fn rollback(&mut self) -> Result<()> {
+        self.w.rollback()?;
+        Ok(())
+    }
+
+    /// Waits for background merges, then releases the writer.
+    pub fn finish(self) -> Result<()> {
+        self.w.wait_merging_threads()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,178 @@
+//! Merging the fragments of one process into one record.
+//!
+//! Process rows come first, most recent first; each later fragment only fills what is still
+//! unknown. Awards, contracts, identifiers, sources and UNSPSC codes are unions. A process
+//! known only from contracts is partial.
+
+use chrono::NaiveDateTime;
+
+use crate::model::{Award, Contract, Process, Status};
+use crate::sources::{Fragment, Role};
+
+fn fill<T: Clone>(a: &mut Option<T>, b: &Option<T>) {
+    if a.is_none() && b.is_some() {
+        *a = b.clone();
+    }
+}
+
+fn fill_str(a: &mut String, b: &str) {
+    if a.is_empty() && !b.is_empty() {
+        *a = b.to_string();
+    }
+}
+
+fn union(a: &mut Vec<String>, b: &[String]) {
+    for x in b {
+        if !a.contains(x) {
+            a.push(x.clone());
+        }
+    }
+}
+
+fn recency(f: &Fragment) -> Option<NaiveDateTime> {
+    f.process
+        .last_update_at
+        .or(f.process.published_at)
+        .or(f.event_date)
+}
+
+fn same_award(a: &Award, b: &Award) -> bool {
+    match (&a.id, &b.id) {
+        (Some(x), Some(y)) => x == y,
+        _ => {
+            a.supplier.as_ref().map(|s| (&s.name, &s.id))
+                == b.supplier.as_ref().map(|s| (&s.name, &s.id))
+                && a.value == b.value
+        }
+    }
+}
+
+fn merge(p: &mut Process, o: Process) {
+    union(&mut p.sources, &o.sources);
+    union(&mut p.ids, &o.ids);
+    union(&mut p.unspsc, &o.unspsc);
+    fill(&mut p.platform, &o.platform);
+    fill(&mut p.reference, &o.reference);
+    fill(&mut p.reference_raw, &o.reference_raw);
+    fill_str(&mut p.title, &o.title);
+    fill(&mut p.description, &o.description);
+    let (b, ob) = (&mut p.buyer, &o.buyer);
+    fill_str(&mut b.name, &ob.name);
+    fill(&mut b.nit, &ob.nit);
+    fill(&mut b.nit_raw, &ob.nit_raw);
+    fill(&mut b.code, &ob.code);
+    if b.department.as_ref().is_none_or(|d| d.code.is_none()) && ob.department.is_some() {
+        b.department = ob.department.clone().or(b.department.take());
+    }
+    if b.municipality.as_ref().is_none_or(|d| d.code.is_none()) && ob.municipality.is_some() {
+        b.municipality = ob.municipality.clone().or(b.municipality.take());
+    }
+    fill(&mut b.order, &ob.order);
+    fill(&mut b.unit, &ob.unit);
+    if p.modality == Default::default() {
+        p.modality = o.modality;
+    }
+    fill(&mut p.modality_raw, &o.modality_raw);
+    if p.status == Status::Unknown {
+        p.status = o.status;
+    }
+    fill(&mut p.status_raw, &o.status_raw);
+    fill(&mut p.phase, &o.phase);
+    if p.contract_type == Default::default() {
+        p.contract_type = o.contract_type;
+    }
+    fill(&mut p.contract_type_raw, &o.contract_type_raw);
+    fill(&mut p.estimated_value, &o.estimated_value);
+    fill(&mut p.currency, &o.currency);
+    fill(&mut p.published_at, &o.published_at);
+    fill(&mut p.offers_due_at, &o.offers_due_at);
+    if o.last_update_at > p.last_update_at {
+        p.last_update_at = o.last_update_at;
+    }
+    fill(&mut p.duration, &o.duration);
+    for a in o.awards {
+        if !p.awards.iter().any(|x| same_award(x, &a)) {
+            p.awards.push(a);
+        }
+    }
+    for c in o.contracts {
+        if !p.contracts.iter().any(|x| x.id == c.id) {
+            p.contracts.push(c);
+        }
+    }
+    if p.competition.is_empty() {
+        p.competition = o.competition;
+    }
+    fill(&mut p.url, &o.url);
+    fill(&mut p.enrichment, &o.enrichment);
+}
+
+/// Merges the fragments of a process under `key`. `None` when there are none.
+pub fn assemble(key: &str, mut frags: Vec<Fragment>) -> Option<Process> {
+    frags.sort_by(|a, b| {
+        a.role
+            .cmp(&b.role)
+            .then_with(|| recency(b).cmp(&recency(a)))
+            .then_with(|| a.row_key.cmp(&b.row_key))
+    });
+    let partial = frags.first()?.role != Role::Process;
+    let mut it = frags.into_iter();
+    let mut p = it.next()?.process;
+    for f in it {
+        merge(&mut p, f.process);
+    }
+    p.key = key.to_string();
+    p.partial = partial;
+    if let Some((_, id)) = key.split_once(':') {
+        p.process_id = id.to_string();
+    }
+    if !p.ids.contains(&p.process_id) {
+        p.ids.insert(0, p.process_id.clone());
+    }
+    if p.title.is_empty() {
+        p.title = p
+            .description
+            .clone()
+            .or_else(|| p.contracts.iter().find_map(|c| c.object.clone()))
+            .map(|t| shorten(&t, 200))
+            .unwrap_or_else(|| "(sin nombre)".to_string());
+    }
+    p.status = settle_status(p.status, &p.awards, &p.contracts);
+    p.awards
+        .sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.id.cmp(&b.id)));
+    p.contracts
+        .sort_by(|a, b| a.signed_at.cmp(&b.signed_at).then_with(|| a.id.cmp(&b.id)));
+    Some(p)
+}
+
+/// A process with signed contracts is at least contracted; with awards, at least awarded.
+fn settle_status(s: Status, awards: &[Award], contracts: &[Contract]) -> Status {
+    let before_contract = matches!(
+        s,
+        Status::Unknown | Status::Open | Status::Evaluation | Status::Awarded
+    );
+    if !contracts.is_empty() && before_contract {
+        if contracts.iter().all(|c| c.status == Status::Closed) {
+            Status::Closed
+        } else if contracts.iter().all(|c| c.status == Status::Cancelled) {
+            Status::Cancelled
+        } else {
+            Status::Contracted
+        }
+    } else if !awards.is_empty() && matches!(s, Status::Unknown | Status::Open | Status::Evaluation)
+    {
+        Status::Awarded
+    } else {
+        s
+    }
+}
+
+/// Cuts a text to at most `max` characters at a word boundary, with an ellipsis.
+pub fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(max).collect();
+    let end = cut.rfind(' ').filter(|&i| i > max / 2).unwrap_or(cut.len());
+    format!("{}…", cut[..end].trim_end())
+}

@@ -1,0 +1,455 @@
+//! From rows to documents: upsert into the state, join, assemble, index; crash-safe.
+//!
+//! Rows arrive in batches. Each batch is one SQLite transaction: every row is compared by
+//! content hash with what the state holds (an unchanged row touches nothing), joined to its
+//! process, and stored; every process a batch touched is rebuilt from all its rows and
+//! written to the index, and journalled in `pending` with the current *generation*. The
+//! index is committed every so many rows with the generation as its commit payload.
+//!
+//! After a crash at any point, [`Ingestor::new`] compares the index's payload with the
+//! state's generation and rebuilds the journalled processes the index missed. The state
+//! is the source of truth and the index is derived from it, so the two never drift apart
+//! and nothing is lost or duplicated.
+
+pub mod assemble;
+pub mod files;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use crate::index::{SecopIndex, Writer};
+use crate::sources::datasets::{self, Dataset};
+use crate::sources::{Fragment, Row};
+use crate::state::{self, State};
+use crate::{Error, Result};
+
+pub use assemble::assemble;
+
+/// Rows between index commits.
+pub const COMMIT_EVERY: usize = 250_000;
+
+/// A row made ready off the writing thread: normalised, hashed, compressed.
+#[derive(Debug)]
+pub struct PreparedRow {
+    /// The row's share of its process.
+    pub fragment: Fragment,
+    /// Content hash of the canonical JSON.
+    pub hash: i64,
+    /// Compressed canonical JSON.
+    pub raw: Vec<u8>,
+}
+
+/// A row that cannot be used, with the reason.
+#[derive(Debug)]
+pub struct Rejected {
+    /// Dataset, when known.
+    pub dataset: Option<&'static str>,
+    /// Why.
+    pub reason: String,
+    /// The row's text, for people to look at.
+    pub raw: Option<String>,
+}
+
+/// One item of a batch: where it came from, and the row or its rejection.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The file or harvest source.
+    pub source: Arc<str>,
+    /// Line in the file.
+    pub line: Option<u64>,
+    /// The row, or why it was refused.
+    pub item: std::result::Result<PreparedRow, Rejected>,
+}
+
+/// Normalises, hashes and compresses one row (cheap to run on another thread).
+pub fn prepare(ds: &'static dyn Dataset, row: &Row) -> std::result::Result<PreparedRow, Rejected> {
+    let json = row.canonical_json();
+    match ds.normalize(row) {
+        Ok(fragment) => Ok(PreparedRow {
+            fragment,
+            hash: Row::content_hash(&json),
+            raw: state::compress(&json),
+        }),
+        Err(e) => Err(Rejected {
+            dataset: Some(ds.id()),
+            reason: e.to_string(),
+            raw: Some(json),
+        }),
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Counts {
+    /// Rows read (good ones).
+    pub read: u64,
+    /// Rows never seen before.
+    pub new: u64,
+    /// Rows whose content changed.
+    pub changed: u64,
+    /// Rows seen before with the same content.
+    pub unchanged: u64,
+    /// Rows refused, with the reason in the quarantine.
+    pub quarantined: u64,
+    /// Process documents written or deleted.
+    pub processes: u64,
+}
+
+impl Counts {
+    /// Adds another run's counts.
+    pub fn add(&mut self, o: &Counts) {
+        self.read += o.read;
+        self.new += o.new;
+        self.changed += o.changed;
+        self.unchanged += o.unchanged;
+        self.quarantined += o.quarantined;
+        self.processes += o.processes;
+    }
+}
+
+/// True for keys that name a process by the platform's own process id.
+pub fn is_strong_key(key: &str) -> bool {
+    key.starts_with("secop2:CO1.BDOS.") || key.starts_with("secop1:")
+}
+
+/// Writes batches into the state and the index. One at a time per data directory.
+pub struct Ingestor<'a> {
+    state: &'a State,
+    writer: Writer,
+    run_id: i64,
+    generation: i64,
+    dirty: bool,
+    uncommitted: usize,
+    /// Counts so far.
+    pub counts: Counts,
+    commit_every: usize,
+}
+
+impl<'a> Ingestor<'a> {
+    /// Opens the writer, repairs the index after a crash, and starts a run.
+    pub fn new(
+        state: &'a State,
+        index: &SecopIndex,
+        kind: &str,
+        args: &str,
+    ) -> Result<Ingestor<'a>> {
+        let mut writer = index.writer()?;
+        let generation = recover(state, index, &mut writer)?;
+        state.mark_interrupted(kind)?;
+        let run_id = state.start_run(kind, args)?;
+        Ok(Ingestor {
+            state,
+            writer,
+            run_id,
+            generation: generation + 1,
+            dirty: false,
+            uncommitted: 0,
+            counts: Counts::default(),
+            commit_every: COMMIT_EVERY,
+        })
+    }
+
+    /// The run id (for quarantine entries written by callers).
+    pub fn run_id(&self) -> i64 {
+        self.run_id
+    }
+
+    /// Commits the index every `n` rows instead of the default.
+    pub fn set_commit_every(&mut self, n: usize) {
+        self.commit_every = n.max(1);
+    }
+
+    /// Applies one batch in one transaction. On error nothing of the batch remains.
+    pub fn apply(&mut self, batch: Vec<Prepared>) -> Result<Counts> {
+        self.apply_with(batch, |_| Ok(()))
+    }
+
+    /// Applies one batch and runs `f` in the same transaction: the harvester saves its
+    /// progress atomically with the rows it fetched.
+    pub fn apply_with(
+        &mut self,
+        batch: Vec<Prepared>,
+        f: impl FnOnce(&State) -> Result<()>,
+    ) -> Result<Counts> {
+        self.state.begin()?;
+        let r = self
+            .apply_inner(batch)
+            .and_then(|c| f(self.state).map(|_| c));
+        match r {
+            Ok(c) => {
+                self.state.commit()?;
+                self.counts.add(&c);
+                self.uncommitted += (c.read + c.quarantined) as usize;
+                if self.uncommitted >= self.commit_every {
+                    self.commit()?;
+                }
+                Ok(c)
+            }
+            Err(e) => {
+                self.state.rollback();
+                let _ = self.writer.rollback();
+                self.dirty = false;
+                Err(e)
+            }
+        }
+    }
+
+    fn apply_inner(&mut self, batch: Vec<Prepared>) -> Result<Counts> {
+        let mut c = Counts::default();
+        let mut touched: BTreeSet<String> = BTreeSet::new();
+        let mut fresh: HashMap<String, Fragment> = HashMap::new();
+        for p in batch {
+            let row = match p.item {
+                Err(rej) => {
+                    self.state.quarantine(
+                        self.run_id,
+                        &p.source,
+                        p.line,
+                        rej.dataset,
+                        &rej.reason,
+                        rej.raw.as_deref(),
+                    )?;
+                    c.quarantined += 1;
+                    continue;
+                }
+                Ok(r) => r,
+            };
+            c.read += 1;
+            let f = &row.fragment;
+            let old = self.state.row(&f.row_key)?;
+            match &old {
+                Some((h, _)) if *h == row.hash => {
+                    c.unchanged += 1;
+                    continue;
+                }
+                Some(_) => c.changed += 1,
+                None => c.new += 1,
+            }
+            let key = self.resolve(f, &mut touched)?;
+            self.state
+                .put_row(&f.row_key, &key, f.dataset, row.hash, &row.raw, self.run_id)?;
+            if let Some((_, old_key)) = old
+                && old_key != key
+            {
+                touched.insert(old_key);
+            }
+            touched.insert(key);
+            fresh.insert(f.row_key.clone(), row.fragment);
+        }
+        for key in &touched {
+            self.rebuild(key, &mut fresh)?;
+            self.state.add_pending(key, self.generation)?;
+            c.processes += 1;
+        }
+        if !touched.is_empty() {
+            self.state.set_generation(self.generation)?;
+            self.dirty = true;
+        }
+        Ok(c)
+    }
+
+    /// Finds the process a row belongs to, joining through link ids and merging a
+    /// provisional process into the real one when the join is found late.
+    fn resolve(&mut self, f: &Fragment, touched: &mut BTreeSet<String>) -> Result<String> {
+        let mut found: Vec<String> = Vec::new();
+        for id in &f.link_ids {
+            if let Some(k) = self.state.alias(id)?
+                && !found.contains(&k)
+            {
+                found.push(k);
+            }
+        }
+        let key = match &f.strong_key {
+            Some(k) => k.clone(),
+            None => found
+                .iter()
+                .find(|k| is_strong_key(k))
+                .or(found.first())
+                .cloned()
+                .unwrap_or_else(|| f.provisional_key()),
+        };
+        for other in &found {
+            if *other != key && !is_strong_key(other) {
+                self.state.merge_process(other, &key)?;
+                touched.insert(other.clone());
+            }
+        }
+        for id in &f.link_ids {
+            let keep_other = found.iter().any(|k| k != &key && is_strong_key(k))
+                && self
+                    .state
+                    .alias(id)?
+                    .is_some_and(|k| k != key && is_strong_key(&k));
+            if !keep_other {
+                self.state.set_alias(id, &key)?;
+            }
+        }
+        Ok(key)
+    }
+
+    /// Rewrites the document of a process from all its rows.
+    fn rebuild(&mut self, key: &str, fresh: &mut HashMap<String, Fragment>) -> Result<()> {
+        let rows = self.state.rows_of(key)?;
+        if rows.is_empty() {
+            self.writer.delete(key);
+            return Ok(());
+        }
+        let mut frags = Vec::with_capacity(rows.len());
+        for (row_key, dataset, raw) in rows {
+            match fresh.get(&row_key) {
+                Some(f) => frags.push(f.clone()),
+                None => {
+                    if let Some(f) = fragment_from_stored(&row_key, &dataset, &raw)? {
+                        frags.push(f);
+                    }
+                }
+            }
+        }
+        match assemble(key, frags) {
+            Some(p) => self.writer.upsert(&p)?,
+            None => self.writer.delete(key),
+        }
+        Ok(())
+    }
+
+    /// Commits the index with the current generation.
+    pub fn commit(&mut self) -> Result<()> {
+        if self.dirty {
+            self.writer.commit(self.generation)?;
+            self.state.clear_pending(self.generation)?;
+            self.generation += 1;
+            self.dirty = false;
+        }
+        self.uncommitted = 0;
+        Ok(())
+    }
+
+    /// Commits, records the run, and releases the writer.
+    pub fn finish(mut self, status: &str, extra: serde_json::Value) -> Result<Counts> {
+        self.commit()?;
+        let mut counts = serde_json::to_value(&self.counts)?;
+        if let (serde_json::Value::Object(m), serde_json::Value::Object(x)) = (&mut counts, extra) {
+            m.extend(x);
+        }
+        self.state.finish_run(self.run_id, status, &counts)?;
+        let c = self.counts.clone();
+        self.writer.finish()?;
+        Ok(c)
+    }
+
+    /// Records a failed run (the rows committed so far stay, and the index gets them).
+    pub fn fail(mut self, why: &str) -> Result<Counts> {
+        self.commit()?;
+        let counts = serde_json::json!({ "counts": self.counts, "error": why });
+        self.state.finish_run(self.run_id, "failed", &counts)?;
+        let c = self.counts.clone();
+        self.writer.finish()?;
+        Ok(c)
+    }
+
+    /// Rewrites one process's document from the state (enrichment uses it).
+    pub fn refresh(&mut self, key: &str) -> Result<()> {
+        self.state.begin()?;
+        let r = self.rebuild(key, &mut HashMap::new()).and_then(|_| {
+            self.state.add_pending(key, self.generation)?;
+            self.state.set_generation(self.generation)
+        });
+        match r {
+            Ok(()) => {
+                self.state.commit()?;
+                self.dirty = true;
+                Ok(())
+            }
+            Err(e) => {
+                self.state.rollback();
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Rebuilds a fragment from a stored row; `None` for a dataset this version no longer
+/// knows.
+pub fn fragment_from_stored(row_key: &str, dataset: &str, raw: &[u8]) -> Result<Option<Fragment>> {
+    let Some(ds) = datasets::by_name(dataset) else {
+        tracing::warn!(row_key, dataset, "stored row of an unknown dataset ignored");
+        return Ok(None);
+    };
+    let json = state::decompress(raw)
+        .map_err(|e| Error::Other(format!("stored row {row_key} is corrupt: {e}")))?;
+    let row = Row::from_canonical_json(&json)?;
+    match ds.normalize(&row) {
+        Ok(f) => Ok(Some(f)),
+        Err(e) => {
+            tracing::warn!(row_key, error = %e, "stored row no longer normalises");
+            Ok(None)
+        }
+    }
+}
+
+/// Brings the index up to the state after a crash; returns the generation both now have.
+fn recover(state: &State, index: &SecopIndex, writer: &mut Writer) -> Result<i64> {
+    let indexed = index.committed_generation()?;
+    let stored = state.generation()?;
+    if stored <= indexed {
+        return Ok(indexed.max(stored));
+    }
+    let keys = state.pending_after(indexed)?;
+    tracing::info!(
+        processes = keys.len(),
+        indexed,
+        stored,
+        "the index missed the last writes (interrupted run); rebuilding them from the state"
+    );
+    for key in &keys {
+        let rows = state.rows_of(key)?;
+        let mut frags = Vec::with_capacity(rows.len());
+        for (row_key, dataset, raw) in rows {
+            if let Some(f) = fragment_from_stored(&row_key, &dataset, &raw)? {
+                frags.push(f);
+            }
+        }
+        match assemble(key, frags) {
+            Some(p) => writer.upsert(&p)?,
+            None => writer.delete(key),
+        }
+    }
+    writer.commit(stored)?;
+    state.clear_pending(stored)?;
+    Ok(stored)
+}
+
+/// Rebuilds every document from the state (after an upgrade that changes normalisation
+/// or the schema).
+pub fn reindex(state: &State, index: &SecopIndex, progress: impl Fn(u64)) -> Result<u64> {
+    let mut writer = index.writer()?;
+    writer.delete_all()?;
+    let mut after = String::new();
+    let mut n = 0u64;
+    loop {
+        let keys = state.process_keys_after(&after, 5000)?;
+        if keys.is_empty() {
+            break;
+        }
+        for key in &keys {
+            let rows = state.rows_of(key)?;
+            let mut frags = Vec::with_capacity(rows.len());
+            for (row_key, dataset, raw) in rows {
+                if let Some(f) = fragment_from_stored(&row_key, &dataset, &raw)? {
+                    frags.push(f);
+                }
+            }
+            if let Some(p) = assemble(key, frags) {
+                writer.upsert(&p)?;
+                n += 1;
+            }
+        }
+        progress(n);
+        after = keys.last().cloned().unwrap_or_default();
+    }
+    let g = state.generation()?;
+    writer.commit(g)?;
+    state.clear_pending(g)?;
+    writer.finish()?;
+    Ok(n)
+}

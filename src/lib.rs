@@ -1,0 +1,32 @@
+//! secop-bridge: one searchable index over Colombia's two public-procurement platforms.
+//!
+//! The data flows one way, and the modules follow it:
+//!
+//! ```text
+//! sources ──► normalize ──► ingest ──► index ──► query ──► cli / http
+//! (files,     (money,       (state,    (tantivy   (filters,
+//!  datasets)   dates, NIT,   upsert,    schema,    facets,
+//!              places …)     assemble)  analyzer)  ranking)
+//! ```
+//!
+//! * [`sources`] reads SODA JSON, JSON lines and CSV files (plain or gzipped) into raw rows,
+//!   and knows each dataset: how to recognise it and how to turn a row into part of a
+//!   [`model::Process`].
+//! * [`normalize`] holds the value parsers real rows need: money, dates, NITs, places,
+//!   UNSPSC codes, placeholders and the two platforms' vocabularies.
+//! * [`ingest`] upserts rows into the [`state`] database, joins and assembles them into
+//!   processes and feeds the [`index`], keeping both consistent across crashes.
+//! * [`query`] turns a search request into a tantivy query and collects hits and facets.
+//! * [`cli`] is one module per command.
+
+pub mod cli;
+pub mod error;
+pub mod index;
+pub mod ingest;
+pub mod model;
+pub mod normalize;
+pub mod query;
+pub mod sources;
+pub mod state;
+
+pub use error::{Error, Result};

@@ -1,0 +1,341 @@
+//! Text helpers: folding, placeholders, phase suffixes, identifier keys.
+
+/// Placeholders the platforms write where they mean "unknown" (compared folded).
+const PLACEHOLDERS: &[&str] = &[
+    "no definido",
+    "no definida",
+    "no adjudicado",
+    "sin adjudicar",
+    "n/d",
+    "n/a",
+    "nd",
+    "na",
+    "no aplica",
+    "no especificado",
+    "no d",
+    "sin firma",
+    "sin definir",
+    "null",
+    "none",
+    "nan",
+    "-",
+];
+
+/// True when a cell holds no value: empty, blank, or one of the platforms' placeholders
+/// (`No Definido`, `No Adjudicado`, `Sin Adjudicar`, `N/D`, `No Aplica`, …).
+pub fn is_placeholder(s: &str) -> bool {
+    let t = s.trim();
+    if t.is_empty() {
+        return true;
+    }
+    if t.len() > 16 {
+        return false;
+    }
+    let f = fold(t);
+    PLACEHOLDERS.contains(&f.as_str())
+}
+
+/// Maps a C1 control character (U+0080..U+009F) to the character windows-1252 puts at that
+/// byte. Exports that decoded windows-1252 as Latin-1 leave these behind (`Rama Judicial \u{96}
+/// Dirección …` should read `Rama Judicial – Dirección …`).
+fn fix_c1(c: char) -> Option<char> {
+    const TABLE: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
+        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
+        'ž', 'Ÿ',
+    ];
+    let u = c as u32;
+    if (0x80..0xA0).contains(&u) {
+        let m = TABLE[(u - 0x80) as usize];
+        if (m as u32) >= 0xA0 { Some(m) } else { None }
+    } else {
+        None
+    }
+}
+
+/// Cleans a text cell for storage: trims, collapses runs of whitespace (cells carry
+/// newlines and tabs), repairs windows-1252 leftovers, drops other control characters,
+/// and maps placeholders to `None`. The text is otherwise kept as published; markup in
+/// it is data and is escaped wherever it is shown.
+pub fn clean_text(s: &str) -> Option<String> {
+    if is_placeholder(s) {
+        return None;
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.chars() {
+        let c = fix_c1(c).unwrap_or(c);
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if c.is_control() {
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(c);
+    }
+    if out.is_empty() { None } else { Some(out) }
+}
+
+/// Folds one character to lower-case ASCII where it has a plain Latin form
+/// (`Á`→`a`, `ñ`→`n`, `ü`→`u`), lower-cases anything else.
+#[inline]
+pub fn fold_char(c: char) -> char {
+    match c {
+        'A'..='Z' => c.to_ascii_lowercase(),
+        'a'..='z' | '0'..='9' => c,
+        'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' | 'Á' | 'À' | 'Â' | 'Ä' | 'Ã' | 'Å' => 'a',
+        'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' | 'Ë' => 'e',
+        'í' | 'ì' | 'î' | 'ï' | 'Í' | 'Ì' | 'Î' | 'Ï' => 'i',
+        'ó' | 'ò' | 'ô' | 'ö' | 'õ' | 'Ó' | 'Ò' | 'Ô' | 'Ö' | 'Õ' => 'o',
+        'ú' | 'ù' | 'û' | 'ü' | 'Ú' | 'Ù' | 'Û' | 'Ü' => 'u',
+        'ñ' | 'Ñ' => 'n',
+        'ç' | 'Ç' => 'c',
+        _ => c.to_lowercase().next().unwrap_or(c),
+    }
+}
+
+/// Lower-case, accent-free form used to compare names: `ALCALDÍA`, `Alcaldía` and the live
+/// SECOP I dataset's `ALCALDiA` all fold to `alcaldia`.
+pub fn fold(s: &str) -> String {
+    s.chars().map(fold_char).collect()
+}
+
+/// Folds and keeps only letters and digits, words separated by one space:
+/// `"Bogotá, D.C."` → `"bogota d c"`.
+pub fn fold_words(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        let f = fold_char(fix_c1(c).unwrap_or(c));
+        if f.is_ascii_alphanumeric() {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.push(f);
+        } else {
+            space = true;
+        }
+    }
+    out
+}
+
+/// The key under which an identifier is indexed and looked up: folded, letters and digits
+/// only. `CO1.BDOS.10558939`, `co1.bdos.10558939` and `CO1 BDOS 10558939` share one key,
+/// and so do `LP-003-2025` and `LP 003 2025`.
+pub fn id_norm(s: &str) -> String {
+    s.chars()
+        .map(fold_char)
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect()
+}
+
+/// The phases SECOP II appends to names and references, folded. A trailing parenthesised
+/// group that starts with one of these is a phase suffix, not part of the name.
+const PHASES: &[&str] = &[
+    "manifestacion de interes",
+    "presentacion de oferta",
+    "fase de",
+    "proceso de oferta",
+    "pre-calificacion",
+    "pre calificacion",
+    "precalificacion",
+    "pre-calificación",
+    "borrador",
+    "aprobacion",
+    "seleccion de contratista",
+    "evaluacion",
+    "menor cuantia",
+];
+
+/// Strips the phase suffixes SECOP II appends, as many as there are:
+/// `SAMC-002-2026 (Manifestación de interés (Menor Cuantía))` → `SAMC-002-2026`, and
+/// `… (Manifestación de interés (Menor Cuantía)) (Presentación de oferta)` → `…`.
+/// A suffix cut short by the platform (no closing parenthesis) is stripped too. Other
+/// parentheses, such as `(CONVENIO NO. EPC-CI- 020-2025) FASE I`, are kept.
+pub fn strip_phase_suffix(s: &str) -> &str {
+    let mut end = s.trim_end().len();
+    loop {
+        let head = &s[..end];
+        // Find the last " (" whose tail (folded) starts with a phase name and that runs to
+        // the end of the head.
+        let mut cut = None;
+        for (i, _) in head.match_indices('(').rev() {
+            let tail = fold(&head[i + 1..]);
+            if PHASES.iter().any(|p| tail.starts_with(p)) {
+                // It must be the outermost group that reaches the end: no text after its
+                // balanced close other than more closing parentheses.
+                let mut depth = 0i32;
+                let mut ok = true;
+                for c in head[i..].chars() {
+                    match c {
+                        '(' => depth += 1,
+                        ')' => depth -= 1,
+                        _ if depth <= 0 && !c.is_whitespace() => {
+                            ok = false;
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                if ok {
+                    cut = Some(i);
+                }
+            }
+        }
+        match cut {
+            Some(i) if i > 0 => {
+                let new_end = head[..i].trim_end().len();
+                if new_end == 0 || new_end == end {
+                    return &s[..end];
+                }
+                end = new_end;
+            }
+            _ => return &s[..end],
+        }
+    }
+}
+
+/// Pulls a URL out of a cell: SODA JSON gives `{"url": …}` (already flattened by the
+/// reader), the CSV files give the URL itself or a Python dict string `{'url': '…'}`.
+pub fn extract_url(s: &str) -> Option<String> {
+    let start = s.find("http")?;
+    let rest = &s[start..];
+    let end = rest
+        .find(|c: char| c == '\'' || c == '"' || c == '}' || c.is_whitespace())
+        .unwrap_or(rest.len());
+    let url = &rest[..end];
+    if url.len() > 10 {
+        Some(url.to_string())
+    } else {
+        None
+    }
+}
+
+/// Finds the first SECOP II identifier of a kind (`NTC`, `REQ`, `BDOS`, `PCCNTR`, `AWD`) in a
+/// text such as a URL: `…?noticeUID=CO1.NTC.10732827&…` → `CO1.NTC.10732827`.
+pub fn find_secop2_id(s: &str, kind: &str) -> Option<String> {
+    let pat = format!("CO1.{kind}.");
+    let i = s.find(&pat)?;
+    let digits: String = s[i + pat.len()..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    if digits.is_empty() {
+        None
+    } else {
+        Some(format!("{pat}{digits}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_unknown() {
+        for p in [
+            "No Definido",
+            "No definido",
+            "No Adjudicado",
+            "Sin Adjudicar",
+            "N/D",
+            "No Aplica",
+            "",
+            "  ",
+            "Sin Firma",
+        ] {
+            assert!(is_placeholder(p), "{p}");
+            assert_eq!(clean_text(p), None);
+        }
+        assert!(!is_placeholder("No"));
+        assert!(!is_placeholder("INCIVA"));
+    }
+
+    #[test]
+    fn folding_matches_lost_accents() {
+        // The live SECOP I dataset lost its accented capitals.
+        assert_eq!(fold("ALCALDiA"), "alcaldia");
+        assert_eq!(fold("ALCALDÍA"), "alcaldia");
+        assert_eq!(fold("alcaldia"), "alcaldia");
+        assert_eq!(
+            fold("LICITACIoN OBRA PuBLICA"),
+            fold("Licitación obra pública")
+        );
+        assert_eq!(fold_words("BOGOTa D.C."), "bogota d c");
+        assert_eq!(fold_words("Bogotá, D.C."), "bogota d c");
+    }
+
+    #[test]
+    fn clean_text_collapses_and_repairs() {
+        assert_eq!(
+            clean_text("Rama Judicial \u{96} Dirección\n Seccional").as_deref(),
+            Some("Rama Judicial – Dirección Seccional")
+        );
+        assert_eq!(
+            clean_text("  <b>\"OBRA\"</b>\r\n ").as_deref(),
+            Some("<b>\"OBRA\"</b>")
+        );
+    }
+
+    #[test]
+    fn phase_suffixes_are_stripped() {
+        assert_eq!(
+            strip_phase_suffix("SAMC-002-2026 (Manifestación de interés (Menor Cuantía))"),
+            "SAMC-002-2026"
+        );
+        assert_eq!(
+            strip_phase_suffix(
+                "SASD-191-CENACAVIACION-2025 (Manifestación de interés (Menor Cuantía)) (Presentación de oferta)"
+            ),
+            "SASD-191-CENACAVIACION-2025"
+        );
+        // Cut short upstream: the closing parenthesis is missing.
+        assert_eq!(
+            strip_phase_suffix(
+                "MEJORAMIENTO DE LA RED VIAL DEL MUNICIPIO DE BRICEÑO BOYACÁ (Manifestación de interés (Menor Cuantía)"
+            ),
+            "MEJORAMIENTO DE LA RED VIAL DEL MUNICIPIO DE BRICEÑO BOYACÁ"
+        );
+        assert_eq!(
+            strip_phase_suffix(
+                "CARDER SA 012-2026 TOMA DE MUESTRAS  (Manifestación de interés (Menor Cuantía))"
+            ),
+            "CARDER SA 012-2026 TOMA DE MUESTRAS"
+        );
+        // Parentheses that are part of the name stay.
+        let s = "OPTIMIZACIoN DE REDES (CONVENIO NO. EPC-CI- 020-2025) FASE I";
+        assert_eq!(strip_phase_suffix(s), s);
+        assert_eq!(strip_phase_suffix("IPMC-014-2025"), "IPMC-014-2025");
+    }
+
+    #[test]
+    fn identifiers_normalise() {
+        assert_eq!(id_norm("CO1.BDOS.10558939"), "co1bdos10558939");
+        assert_eq!(id_norm("LP-003-2025"), id_norm("lp 003 2025"));
+        assert_eq!(id_norm("26-21-53372"), "262153372");
+    }
+
+    #[test]
+    fn urls_and_ids_come_out_of_cells() {
+        let py = "{'url': 'https://community.secop.gov.co/Public/Tendering/OpportunityDetail/Index?noticeUID=CO1.NTC.1543717&isFromPublicArea=True&isModal=true&asPopupView=true'}";
+        let u = extract_url(py).unwrap();
+        assert!(u.ends_with("asPopupView=true"));
+        assert_eq!(
+            find_secop2_id(&u, "NTC").as_deref(),
+            Some("CO1.NTC.1543717")
+        );
+        assert_eq!(
+            find_secop2_id(
+                "https://community.secop.gov.co/STS/Users/Login/Index",
+                "NTC"
+            ),
+            None
+        );
+    }
+}

@@ -1,0 +1,722 @@
+//! Searching the index: queries, filters, sorting with cursors, facets, and lookups by any
+//! identifier. The CLI and the HTTP API both go through [`Engine`].
+
+pub mod request;
+
+use std::collections::HashMap;
+use std::ops::Bound;
+use std::time::Instant;
+
+use serde::Serialize;
+use tantivy::aggregation::agg_req::Aggregations;
+use tantivy::aggregation::{AggContextParams, AggregationCollector, AggregationLimitsGuard};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, TantivyDocument, Term};
+
+pub use request::{Filter, Search, SearchParams, Sort, SortBy};
+
+use crate::index::SecopIndex;
+use crate::model::{ContractType, Modality, Platform, Process, Status};
+use crate::normalize::normalize_nit;
+use crate::normalize::place::Divipola;
+use crate::normalize::text::{fold_words, id_norm};
+use crate::{Error, Result};
+
+/// One hit.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    /// The relevance score, when sorted by relevance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
+    /// A fragment of the text with the matched words in `<b>…</b>`; the rest of the
+    /// text is HTML-escaped, so it is safe to insert as HTML.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snippet: Option<String>,
+    /// The record.
+    pub process: Process,
+}
+
+/// One facet value with its count.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FacetValue {
+    /// The filter value (code).
+    pub value: String,
+    /// The name for people.
+    pub label: String,
+    /// Matching processes.
+    pub count: u64,
+}
+
+/// Facet counts for the current query and filters.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Facets {
+    /// By platform.
+    pub platform: Vec<FacetValue>,
+    /// By department.
+    pub department: Vec<FacetValue>,
+    /// By modality.
+    pub modality: Vec<FacetValue>,
+    /// By status.
+    pub status: Vec<FacetValue>,
+    /// By contract type.
+    pub contract_type: Vec<FacetValue>,
+    /// By publication year.
+    pub year: Vec<FacetValue>,
+}
+
+/// A page of results.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResult {
+    /// All matching processes.
+    pub total: u64,
+    /// Time taken, milliseconds.
+    pub took_ms: f64,
+    /// The page.
+    pub hits: Vec<Hit>,
+    /// Facet counts, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facets: Option<Facets>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    /// Parts of the query that could not be read and were ignored.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// Counts and value per month.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MonthBucket {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Processes.
+    pub count: u64,
+    /// Sum of values, whole COP.
+    pub value: i64,
+    /// Per platform: (code, count, value).
+    pub platforms: Vec<(String, u64, i64)>,
+}
+
+/// Sort key of a hit for sorting on a fast field: missing values last, then the key
+/// hash. `None` marks a document excluded by the cursor.
+type FieldKey = Option<(Option<i64>, u64)>;
+
+/// The search engine over an index.
+#[derive(Clone)]
+pub struct Engine {
+    index: SecopIndex,
+    parser: QueryParser,
+}
+
+impl Engine {
+    /// An engine over an open index.
+    pub fn new(index: SecopIndex) -> Engine {
+        let f = &index.fields;
+        let mut parser = QueryParser::for_index(
+            &index.index,
+            vec![
+                f.title,
+                f.entity,
+                f.description,
+                f.suppliers,
+                f.category,
+                f.place,
+                f.extra,
+            ],
+        );
+        parser.set_conjunction_by_default();
+        parser.set_field_boost(f.title, 3.0);
+        parser.set_field_boost(f.entity, 2.0);
+        parser.set_field_boost(f.suppliers, 1.5);
+        parser.set_field_boost(f.category, 0.8);
+        parser.set_field_boost(f.place, 0.8);
+        parser.set_field_boost(f.extra, 0.5);
+        Engine { index, parser }
+    }
+
+    /// The index.
+    pub fn index(&self) -> &SecopIndex {
+        &self.index
+    }
+
+    fn term(&self, field: Field, v: &str) -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(field, v),
+            IndexRecordOption::Basic,
+        ))
+    }
+
+    fn any_of(&self, field: Field, values: impl IntoIterator<Item = String>) -> Box<dyn Query> {
+        let qs: Vec<(Occur, Box<dyn Query>)> = values
+            .into_iter()
+            .map(|v| (Occur::Should, self.term(field, &v)))
+            .collect();
+        if qs.len() == 1 {
+            qs.into_iter().next().expect("one").1
+        } else {
+            Box::new(BooleanQuery::new(qs))
+        }
+    }
+
+    fn range_i64(&self, field: Field, lo: Option<i64>, hi: Option<i64>) -> Box<dyn Query> {
+        let b = |v: Option<i64>| {
+            v.map_or(Bound::Unbounded, |x| {
+                Bound::Included(Term::from_field_i64(field, x))
+            })
+        };
+        Box::new(RangeQuery::new(b(lo), b(hi)))
+    }
+
+    /// Words that must all appear in one field.
+    fn words_in(&self, field: Field, text: &str) -> Result<Box<dyn Query>> {
+        let mut p = QueryParser::for_index(&self.index.index, vec![field]);
+        p.set_conjunction_by_default();
+        let clean: String = text
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+            .collect();
+        let (q, _) = p.parse_query_lenient(&clean);
+        Ok(q)
+    }
+
+    /// The query for the free text: the text in the searchable fields, or an identifier.
+    fn text_query(&self, text: &str, warnings: &mut Vec<String>) -> Box<dyn Query> {
+        let f = &self.index.fields;
+        let (q, errors) = self.parser.parse_query_lenient(text);
+        for e in errors {
+            warnings.push(format!("ignored part of the query: {e}"));
+        }
+        // Any identifier finds its process: the text as one identifier.
+        let mut ids = vec![id_norm(text)];
+        if let Some(n) = normalize_nit(text)
+            && text
+                .chars()
+                .all(|c| c.is_ascii_digit() || ".,- ".contains(c))
+            && !ids.contains(&n)
+        {
+            ids.push(n);
+        }
+        ids.retain(|i| i.len() >= 3);
+        if ids.is_empty() {
+            return q;
+        }
+        let id_q: Box<dyn Query> = Box::new(BoostQuery::new(self.any_of(f.ids, ids), 50.0));
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Should, q),
+            (Occur::Should, id_q),
+        ]))
+    }
+
+    /// The whole query of a search.
+    pub fn query(&self, s: &Search, warnings: &mut Vec<String>) -> Result<Box<dyn Query>> {
+        let f = &self.index.fields;
+        let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(t) = &s.text {
+            must.push((Occur::Must, self.text_query(t, warnings)));
+        }
+        for filter in &s.filters {
+            let q: Box<dyn Query> = match filter {
+                Filter::Platform(v) => {
+                    self.any_of(f.platform, v.iter().map(|p| p.code().to_string()))
+                }
+                Filter::Nit(v) => self.any_of(f.nit, v.iter().cloned()),
+                Filter::Buyer(v) => self.any_of(f.buyer, v.iter().cloned()),
+                Filter::Entity(t) => self.words_in(f.entity, t)?,
+                Filter::Department(v) => self.any_of(f.department, v.iter().cloned()),
+                Filter::Municipality(v) => self.any_of(f.municipality, v.iter().cloned()),
+                Filter::Modality(v) => {
+                    self.any_of(f.modality, v.iter().map(|m| m.code().to_string()))
+                }
+                Filter::Status(v) => self.any_of(f.status, v.iter().map(|m| m.code().to_string())),
+                Filter::ContractType(v) => {
+                    self.any_of(f.contract_type, v.iter().map(|m| m.code().to_string()))
+                }
+                Filter::Unspsc(v) => self.any_of(f.unspsc, v.iter().cloned()),
+                Filter::Supplier(t) => {
+                    if t.chars().all(|c| c.is_ascii_digit()) {
+                        self.term(f.supplier_ids, t)
+                    } else {
+                        self.words_in(f.suppliers, t)?
+                    }
+                }
+                Filter::Dataset(v) => self.any_of(f.dataset, v.iter().cloned()),
+                Filter::Published(a, b) => self.range_i64(f.published, *a, *b),
+                Filter::Due(a, b) => self.range_i64(f.due, *a, *b),
+                Filter::Value(a, b) => self.range_i64(f.value, *a, *b),
+            };
+            must.push((Occur::Must, q));
+        }
+        Ok(match must.len() {
+            0 => Box::new(AllQuery),
+            1 if s.text.is_some() => must.pop().expect("one").1,
+            _ => Box::new(BooleanQuery::new(must)),
+        })
+    }
+
+    fn load(&self, searcher: &Searcher, addr: DocAddress) -> Result<Process> {
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        let json = doc
+            .get_first(self.index.fields.doc)
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| Error::Other("a document without its record".into()))?;
+        Ok(serde_json::from_str(json)?)
+    }
+
+    /// Runs a search: one page of hits, the total, and facets when `with_facets`.
+    pub fn search(&self, s: &Search, with_facets: bool) -> Result<SearchResult> {
+        let t0 = Instant::now();
+        let searcher = self.index.reader.searcher();
+        let mut warnings = Vec::new();
+        let query = self.query(s, &mut warnings)?;
+        let cursor = s
+            .cursor
+            .as_deref()
+            .map(|c| decode_cursor(c, s.sort))
+            .transpose()?;
+        let offset = (s.page - 1) * s.per_page;
+        // One more than the page, to know whether a next page exists.
+        let limit = s.per_page + 1;
+        let facets_coll = with_facets.then(|| self.facet_collector());
+        let (total, page, aggs): (usize, Vec<(Option<f32>, (Option<i64>, u64), DocAddress)>, _) =
+            match (s.sort.by, cursor) {
+                (SortBy::Relevance, None) => {
+                    let top = TopDocs::with_limit(limit)
+                        .and_offset(offset)
+                        .order_by_score();
+                    let (n, hits, aggs) = searcher.search(&*query, &(Count, top, facets_coll))?;
+                    let hits = hits
+                        .into_iter()
+                        .map(|(sc, a)| (Some(sc), (None, 0), a))
+                        .collect();
+                    (n, hits, aggs)
+                }
+                (SortBy::Relevance, Some(c)) => {
+                    // The same order as order_by_score: score descending, then document
+                    // address ascending; the cursor is the last hit's score and address.
+                    let ords: HashMap<String, u32> = searcher
+                        .segment_readers()
+                        .iter()
+                        .enumerate()
+                        .map(|(i, r)| (r.segment_id().uuid_string(), i as u32))
+                        .collect();
+                    let after_score = c.score.unwrap_or(f32::INFINITY);
+                    // A segment merged away since the previous page: fall back to the score.
+                    let after_addr = c
+                        .segment
+                        .as_ref()
+                        .and_then(|sid| ords.get(sid))
+                        .map(|&o| (o, c.doc.unwrap_or(0)));
+                    let top = TopDocs::with_limit(limit).tweak_score(move |seg: &SegmentReader| {
+                        let ord = ords
+                            .get(&seg.segment_id().uuid_string())
+                            .copied()
+                            .unwrap_or(u32::MAX);
+                        move |doc: DocId, score: Score| -> Option<Score> {
+                            let later = score < after_score
+                                || (score == after_score
+                                    && after_addr.is_some_and(|a| (ord, doc) > a));
+                            later.then_some(score)
+                        }
+                    });
+                    let (n, hits, aggs) = searcher.search(&*query, &(Count, top, facets_coll))?;
+                    let hits = hits
+                        .into_iter()
+                        .filter_map(|(k, a)| k.map(|sc| (Some(sc), (None, 0), a)))
+                        .collect();
+                    (n, hits, aggs)
+                }
+                (by, c) => {
+                    let field = match by {
+                        SortBy::Date => "published",
+                        SortBy::Value => "value",
+                        _ => "due",
+                    };
+                    let desc = s.sort.desc;
+                    let after: FieldKey = c.map(|c| (c.value, c.hash));
+                    let top = TopDocs::with_limit(limit).and_offset(offset).order_by(
+                        move |seg: &SegmentReader| {
+                            let col = seg
+                                .fast_fields()
+                                .i64(field)
+                                .expect("sort fields are fast i64");
+                            let kh = seg
+                                .fast_fields()
+                                .u64("key_hash")
+                                .expect("key_hash is a fast field")
+                                .first_or_default_col(0);
+                            move |doc: DocId| -> FieldKey {
+                                // Descending order throughout; ascending negates the value.
+                                let v = col
+                                    .first(doc)
+                                    .map(|v| if desc { v } else { v.saturating_neg() });
+                                let k = (v, kh.get_val(doc));
+                                match after {
+                                    Some(a) if k >= a => None,
+                                    _ => Some(k),
+                                }
+                            }
+                        },
+                    );
+                    let (n, hits, aggs) = searcher.search(&*query, &(Count, top, facets_coll))?;
+                    let hits = hits
+                        .into_iter()
+                        .filter_map(|(k, a)| k.map(|k| (None, k, a)))
+                        .collect();
+                    (n, hits, aggs)
+                }
+            };
+        let more = page.len() > s.per_page;
+        let page: Vec<_> = page.into_iter().take(s.per_page).collect();
+        let next_cursor = if more {
+            page.last().map(|(score, (v, h), addr)| {
+                let relevance = s.sort.by == SortBy::Relevance;
+                encode_cursor(&CursorPos {
+                    sort: s.sort.name(),
+                    score: *score,
+                    value: *v,
+                    hash: *h,
+                    segment: relevance.then(|| {
+                        searcher
+                            .segment_reader(addr.segment_ord)
+                            .segment_id()
+                            .uuid_string()
+                    }),
+                    doc: relevance.then_some(addr.doc_id),
+                })
+            })
+        } else {
+            None
+        };
+        let snippets = self.snippet_generators(&searcher, &*query);
+        let mut hits = Vec::with_capacity(page.len());
+        for (score, _, addr) in page {
+            let process = self.load(&searcher, addr)?;
+            let snippet = snippets.as_ref().and_then(|(d, t)| {
+                let sn = process.description.as_deref().map(|x| d.snippet(x));
+                match sn {
+                    Some(sn) if !sn.highlighted().is_empty() => Some(sn.to_html()),
+                    _ => {
+                        let st = t.snippet(&process.title);
+                        (!st.highlighted().is_empty())
+                            .then(|| st.to_html())
+                            .or_else(|| sn.map(|x| x.to_html()))
+                    }
+                }
+            });
+            hits.push(Hit {
+                score,
+                snippet,
+                process,
+            });
+        }
+        let facets = match aggs {
+            Some(a) => Some(self.read_facets(serde_json::to_value(a)?)),
+            None => None,
+        };
+        Ok(SearchResult {
+            total: total as u64,
+            took_ms: t0.elapsed().as_secs_f64() * 1000.0,
+            hits,
+            facets,
+            next_cursor,
+            warnings,
+        })
+    }
+
+    fn snippet_generators(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+    ) -> Option<(SnippetGenerator, SnippetGenerator)> {
+        let f = &self.index.fields;
+        let mut d = SnippetGenerator::create(searcher, query, f.description).ok()?;
+        d.set_max_num_chars(220);
+        let mut t = SnippetGenerator::create(searcher, query, f.title).ok()?;
+        t.set_max_num_chars(220);
+        Some((d, t))
+    }
+
+    fn aggs(&self, json: serde_json::Value) -> AggregationCollector {
+        let aggs: Aggregations =
+            serde_json::from_value(json).expect("aggregation requests are valid");
+        AggregationCollector::from_aggs(
+            aggs,
+            AggContextParams::new(
+                AggregationLimitsGuard::new(Some(200_000_000), Some(100_000)),
+                self.index.index.tokenizers().clone(),
+            ),
+        )
+    }
+
+    fn facet_collector(&self) -> AggregationCollector {
+        self.aggs(serde_json::json!({
+            "platform": {"terms": {"field": "platform", "size": 5}},
+            "department": {"terms": {"field": "department", "size": 40}},
+            "modality": {"terms": {"field": "modality", "size": 20}},
+            "status": {"terms": {"field": "status", "size": 10}},
+            "contract_type": {"terms": {"field": "contract_type", "size": 20}},
+            "year": {"terms": {"field": "year", "size": 40, "order": {"_key": "desc"}}},
+        }))
+    }
+
+    fn read_facets(&self, v: serde_json::Value) -> Facets {
+        let buckets = |name: &str| -> Vec<(String, u64)> {
+            v.get(name)
+                .and_then(|x| x.get("buckets"))
+                .and_then(|b| b.as_array())
+                .map(|arr| {
+                    arr.iter()
+                        .filter_map(|b| {
+                            let key = match b.get("key")? {
+                                serde_json::Value::String(s) => s.clone(),
+                                serde_json::Value::Number(n) => {
+                                    n.as_f64().map(|f| (f as i64).to_string())?
+                                }
+                                _ => return None,
+                            };
+                            Some((key, b.get("doc_count")?.as_u64()?))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let label_with = |name: &str, label: &dyn Fn(&str) -> String| -> Vec<FacetValue> {
+            buckets(name)
+                .into_iter()
+                .map(|(value, count)| FacetValue {
+                    label: label(&value),
+                    value,
+                    count,
+                })
+                .collect()
+        };
+        let divipola = Divipola::get();
+        Facets {
+            platform: label_with("platform", &|c| {
+                Platform::parse(c).map_or(c.to_string(), |p| p.label().to_string())
+            }),
+            department: label_with("department", &|c| {
+                divipola
+                    .department(c)
+                    .map_or(c.to_string(), |d| d.name.clone())
+            }),
+            modality: label_with("modality", &|c| {
+                Modality::from_code(c).map_or(c.to_string(), |m| m.label().to_string())
+            }),
+            status: label_with("status", &|c| {
+                Status::from_code(c).map_or(c.to_string(), |m| m.label().to_string())
+            }),
+            contract_type: label_with("contract_type", &|c| {
+                ContractType::from_code(c).map_or(c.to_string(), |m| m.label().to_string())
+            }),
+            year: label_with("year", &|c| c.to_string()),
+        }
+    }
+
+    /// Process count and value per month for a search (all hits, not a page).
+    pub fn monthly(&self, s: &Search) -> Result<Vec<MonthBucket>> {
+        let searcher = self.index.reader.searcher();
+        let query = self.query(s, &mut Vec::new())?;
+        let coll = self.aggs(serde_json::json!({
+            "month": {
+                "terms": {"field": "month", "size": 2000, "order": {"_key": "asc"}},
+                "aggs": {
+                    "value": {"sum": {"field": "value"}},
+                    "platform": {
+                        "terms": {"field": "platform", "size": 5},
+                        "aggs": {"value": {"sum": {"field": "value"}}}
+                    }
+                }
+            }
+        }));
+        let res = serde_json::to_value(searcher.search(&*query, &coll)?)?;
+        let mut out = Vec::new();
+        for b in res["month"]["buckets"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let m = b["key"].as_f64().unwrap_or(0.0) as u64;
+            let platforms = b["platform"]["buckets"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|p| {
+                            (
+                                p["key"].as_str().unwrap_or("").to_string(),
+                                p["doc_count"].as_u64().unwrap_or(0),
+                                p["value"]["value"].as_f64().unwrap_or(0.0) as i64,
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.push(MonthBucket {
+                month: format!("{:04}-{:02}", m / 100, m % 100),
+                count: b["doc_count"].as_u64().unwrap_or(0),
+                value: b["value"]["value"].as_f64().unwrap_or(0.0) as i64,
+                platforms,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Runs an aggregation request (tantivy's Elasticsearch-like JSON) over a search's
+    /// hits and returns the result as JSON. For modules that count without loading
+    /// documents (transition, stats).
+    pub fn aggregate(&self, s: &Search, request: serde_json::Value) -> Result<serde_json::Value> {
+        let searcher = self.index.reader.searcher();
+        let query = self.query(s, &mut Vec::new())?;
+        let aggs: Aggregations = serde_json::from_value(request)
+            .map_err(|e| Error::Other(format!("aggregation request: {e}")))?;
+        let coll = AggregationCollector::from_aggs(
+            aggs,
+            AggContextParams::new(
+                AggregationLimitsGuard::new(Some(500_000_000), Some(200_000)),
+                self.index.index.tokenizers().clone(),
+            ),
+        );
+        Ok(serde_json::to_value(searcher.search(&*query, &coll)?)?)
+    }
+
+    /// Calls `f` with every matching process, in index order, loading one at a time:
+    /// memory stays flat whatever the number of hits. Returns the number of hits.
+    pub fn for_each(&self, s: &Search, mut f: impl FnMut(Process) -> Result<()>) -> Result<u64> {
+        let searcher = self.index.reader.searcher();
+        let query = self.query(s, &mut Vec::new())?;
+        let weight = query.weight(tantivy::query::EnableScoring::disabled_from_searcher(
+            &searcher,
+        ))?;
+        let mut n = 0u64;
+        for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+            let mut scorer = weight.scorer(seg, 1.0)?;
+            let alive = seg.alive_bitset();
+            let mut doc = tantivy::DocSet::doc(&scorer);
+            while doc != tantivy::TERMINATED {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    f(self.load(&searcher, DocAddress::new(ord as u32, doc))?)?;
+                    n += 1;
+                }
+                doc = tantivy::DocSet::advance(&mut scorer);
+            }
+        }
+        Ok(n)
+    }
+
+    /// Counts the hits of a search.
+    pub fn count(&self, s: &Search) -> Result<u64> {
+        let searcher = self.index.reader.searcher();
+        let query = self.query(s, &mut Vec::new())?;
+        Ok(searcher.search(&*query, &Count)? as u64)
+    }
+
+    /// Finds a process by any identifier: its key, process id, CO1.REQ/NTC/PCCNTR, a
+    /// constancia or uid, the entity's reference, or (last) the buyer's NIT. Returns the
+    /// best match and the keys of other processes the identifier also names.
+    pub fn find(&self, id: &str) -> Result<Option<(Process, Vec<String>)>> {
+        let id = id.trim();
+        if id.is_empty() || id.len() > 300 {
+            return Ok(None);
+        }
+        let f = &self.index.fields;
+        let searcher = self.index.reader.searcher();
+        let exact = self.term(f.key, id);
+        let hits = searcher.search(&*exact, &TopDocs::with_limit(1).order_by_score())?;
+        if let Some((_, a)) = hits.first() {
+            return Ok(Some((self.load(&searcher, *a)?, Vec::new())));
+        }
+        let mut keys = vec![id_norm(id)];
+        if let Some(n) = normalize_nit(id)
+            && !keys.contains(&n)
+            && id.chars().all(|c| c.is_ascii_digit() || ".,- ".contains(c))
+        {
+            keys.push(n);
+        }
+        keys.retain(|k| !k.is_empty());
+        if keys.is_empty() {
+            return Ok(None);
+        }
+        let q = self.any_of(f.ids, keys.clone());
+        let found = searcher.search(&*q, &TopDocs::with_limit(50).order_by_score())?;
+        let mut procs = Vec::with_capacity(found.len());
+        for (_, a) in found {
+            procs.push(self.load(&searcher, a)?);
+        }
+        // Best first: the process's own id, then an identifier of the process (not the
+        // buyer's NIT), then the most recent.
+        let norm = &keys[0];
+        let rank = |p: &Process| -> u8 {
+            if id_norm(&p.process_id) == *norm || id_norm(&p.key) == *norm {
+                0
+            } else if p.ids.iter().any(|x| id_norm(x) == *norm)
+                || p.contracts.iter().any(|c| id_norm(&c.id) == *norm)
+            {
+                1
+            } else {
+                2
+            }
+        };
+        procs.sort_by(|a, b| {
+            rank(a)
+                .cmp(&rank(b))
+                .then_with(|| b.published_at.cmp(&a.published_at))
+                .then_with(|| a.key.cmp(&b.key))
+        });
+        let mut it = procs.into_iter();
+        Ok(it.next().map(|first| (first, it.map(|p| p.key).collect())))
+    }
+
+    /// Processes of a buyer (by NIT or folded name key), newest first.
+    pub fn buyer_key_of(name_or_nit: &str) -> String {
+        normalize_nit(name_or_nit)
+            .filter(|_| name_or_nit.chars().any(|c| c.is_ascii_digit()))
+            .unwrap_or_else(|| format!("n:{}", fold_words(name_or_nit)))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+struct CursorPos {
+    sort: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    score: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<i64>,
+    #[serde(default)]
+    hash: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    segment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    doc: Option<u32>,
+}
+
+fn encode_cursor(c: &CursorPos) -> String {
+    let json = serde_json::to_string(c).expect("cursor serialises");
+    json.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_cursor(s: &str, sort: Sort) -> Result<CursorPos> {
+    let bad = || {
+        Error::bad_request("invalid cursor: pass the next_cursor of the previous page unchanged")
+    };
+    if s.len() % 2 != 0 || s.len() > 512 {
+        return Err(bad());
+    }
+    let bytes = (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16))
+        .collect::<std::result::Result<Vec<u8>, _>>()
+        .map_err(|_| bad())?;
+    let c: CursorPos = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    if c.sort != sort.name() {
+        return Err(Error::bad_request(format!(
+            "the cursor belongs to sort {}; keep the same sort while paging",
+            c.sort
+        )));
+    }
+    Ok(c)
+}

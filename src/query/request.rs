@@ -1,0 +1,653 @@
+//! A search request as people send it (strings from a URL or the command line), and its
+//! validated form. Every mistake becomes [`Error::BadRequest`] with a message that says what
+//! is wrong and how to fix it.
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{ContractType, Modality, Platform, Status};
+use crate::normalize::place::Divipola;
+use crate::normalize::{DayOrder, normalize_nit, parse_datetime};
+use crate::{Error, Result};
+
+/// Most hits one page may hold.
+pub const MAX_PER_PAGE: usize = 100;
+/// Deepest hit reachable with `page`; beyond it, use `cursor`.
+pub const MAX_OFFSET: usize = 10_000;
+/// Longest query text accepted.
+pub const MAX_QUERY_LEN: usize = 1000;
+
+/// The search parameters, as strings, shared by the CLI and the HTTP API.
+#[derive(
+    Debug, Clone, Default, Deserialize, Serialize, PartialEq, utoipa::IntoParams, utoipa::ToSchema,
+)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// Free text: words (Spanish stemming, accents and case ignored), "phrases", `-word`
+    /// to exclude, `OR`, or any identifier (CO1.BDOS.*, CO1.NTC.*, constancia, reference, NIT).
+    pub q: Option<String>,
+    /// `secop1` or `secop2` (comma-separated for both).
+    pub platform: Option<String>,
+    /// The buyer's NIT, with or without check digit, dots or commas.
+    pub nit: Option<String>,
+    /// Words of the buyer's name.
+    pub entity: Option<String>,
+    /// Department: DIVIPOLA code (`05`) or any spelling (`Antioquia`, `BOGOTa D.C.`); comma-separated.
+    pub department: Option<String>,
+    /// Municipality: DIVIPOLA code (`05001`) or a spelling; comma-separated.
+    pub municipality: Option<String>,
+    /// Modality code (`minima_cuantia`, `licitacion`, …) or label; comma-separated.
+    pub modality: Option<String>,
+    /// Status code (`open`, `evaluation`, `awarded`, `contracted`, `closed`, `cancelled`, `void`, `unknown`); comma-separated.
+    pub status: Option<String>,
+    /// Contract type code (`obra`, `prestacion_servicios`, `suministro`, …); comma-separated.
+    pub contract_type: Option<String>,
+    /// UNSPSC code prefix of 2, 4, 6 or 8 digits (`7214`, `V1.72141000`); comma-separated.
+    pub unspsc: Option<String>,
+    /// A supplier's NIT or cédula, or words of its name.
+    pub supplier: Option<String>,
+    /// Source dataset id (`p6dx-8zbt`, `jbjy-vk9h`, `f789-7hwg`, `qddk-cgux`).
+    pub dataset: Option<String>,
+    /// Published on or after this date (`2026-01-31`).
+    pub from: Option<String>,
+    /// Published on or before this date.
+    pub to: Option<String>,
+    /// Offers due on or after this date or time.
+    pub due_from: Option<String>,
+    /// Offers due on or before this date or time.
+    pub due_to: Option<String>,
+    /// `true`: only processes open for offers now (status open, deadline not passed).
+    pub open: Option<String>,
+    /// Smallest value, whole COP.
+    pub min_value: Option<String>,
+    /// Largest value, whole COP.
+    pub max_value: Option<String>,
+    /// `relevance`, `date`, `value` or `deadline`, each with `_asc` or `_desc` (or a leading `-` for descending).
+    pub sort: Option<String>,
+    /// Page number, from 1.
+    pub page: Option<String>,
+    /// Hits per page, 1 to 100.
+    pub per_page: Option<String>,
+    /// The `next_cursor` of the previous page, for deep paging.
+    pub cursor: Option<String>,
+}
+
+/// A keyword filter on one field: any of the values.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    /// Platform codes.
+    Platform(Vec<Platform>),
+    /// Normalised buyer NITs.
+    Nit(Vec<String>),
+    /// Words of the buyer's name.
+    Entity(String),
+    /// Department codes.
+    Department(Vec<String>),
+    /// Municipality codes.
+    Municipality(Vec<String>),
+    /// Modalities.
+    Modality(Vec<Modality>),
+    /// Statuses.
+    Status(Vec<Status>),
+    /// Contract types.
+    ContractType(Vec<ContractType>),
+    /// UNSPSC prefixes.
+    Unspsc(Vec<String>),
+    /// Supplier id (normalised) or words of a name.
+    Supplier(String),
+    /// Dataset ids.
+    Dataset(Vec<String>),
+    /// Publication time range, Unix seconds, inclusive.
+    Published(Option<i64>, Option<i64>),
+    /// Offer deadline range, Unix seconds, inclusive.
+    Due(Option<i64>, Option<i64>),
+    /// Value range, inclusive.
+    Value(Option<i64>, Option<i64>),
+    /// Buyer key (NIT or `n:` folded name), exact.
+    Buyer(Vec<String>),
+}
+
+/// How hits are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum SortBy {
+    /// Best match first.
+    Relevance,
+    /// By publication date.
+    Date,
+    /// By value.
+    Value,
+    /// By offer deadline.
+    Deadline,
+}
+
+/// A sort with its direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    /// What to sort by.
+    pub by: SortBy,
+    /// Descending when true.
+    pub desc: bool,
+}
+
+impl Sort {
+    /// The name used in parameters and cursors.
+    pub fn name(&self) -> String {
+        let by = match self.by {
+            SortBy::Relevance => return "relevance".into(),
+            SortBy::Date => "date",
+            SortBy::Value => "value",
+            SortBy::Deadline => "deadline",
+        };
+        format!("{by}_{}", if self.desc { "desc" } else { "asc" })
+    }
+
+    /// Parses `relevance`, `date`, `-date`, `date_asc`, `value_desc`, `deadline`, ….
+    pub fn parse(s: &str) -> Result<Sort> {
+        let t = s.trim().to_ascii_lowercase();
+        let (neg, t) = match t.strip_prefix('-') {
+            Some(r) => (true, r.to_string()),
+            None => (false, t),
+        };
+        let (base, dir) = match t.rsplit_once(['_', ' ', ':']) {
+            Some((b, d @ ("asc" | "desc"))) => (b.to_string(), Some(d == "desc")),
+            _ => (t.clone(), None),
+        };
+        let by = match base.as_str() {
+            "relevance" | "score" | "relevancia" => SortBy::Relevance,
+            "date" | "published" | "fecha" => SortBy::Date,
+            "value" | "valor" => SortBy::Value,
+            "deadline" | "due" | "cierre" => SortBy::Deadline,
+            _ => {
+                return Err(Error::bad_request(format!(
+                    "unknown sort {s:?}: use relevance, date, value or deadline, optionally with _asc or _desc (for example date_desc)"
+                )));
+            }
+        };
+        // Dates and values read newest/largest first; deadlines soonest first.
+        let default_desc = !matches!(by, SortBy::Deadline);
+        Ok(Sort {
+            by,
+            desc: if neg {
+                true
+            } else {
+                dir.unwrap_or(default_desc)
+            },
+        })
+    }
+}
+
+/// A validated search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Search {
+    /// Free text, when any.
+    pub text: Option<String>,
+    /// Filters, all of which must hold.
+    pub filters: Vec<Filter>,
+    /// Order.
+    pub sort: Sort,
+    /// Page number, from 1.
+    pub page: usize,
+    /// Hits per page.
+    pub per_page: usize,
+    /// Cursor from a previous page.
+    pub cursor: Option<String>,
+}
+
+impl Default for Search {
+    fn default() -> Self {
+        Search {
+            text: None,
+            filters: Vec::new(),
+            sort: Sort {
+                by: SortBy::Date,
+                desc: true,
+            },
+            page: 1,
+            per_page: 20,
+            cursor: None,
+        }
+    }
+}
+
+fn list(s: &Option<String>) -> Vec<&str> {
+    s.as_deref()
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn codes<T: Copy>(
+    name: &str,
+    values: Vec<&str>,
+    parse: impl Fn(&str) -> Option<T>,
+    all: &[T],
+    code: impl Fn(T) -> &'static str,
+) -> Result<Vec<T>> {
+    values
+        .into_iter()
+        .map(|v| {
+            parse(v).ok_or_else(|| {
+                let valid: Vec<&str> = all.iter().map(|x| code(*x)).collect();
+                Error::bad_request(format!(
+                    "unknown {name} {v:?}: use one of {}",
+                    valid.join(", ")
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Reads a date or date-time bound. A bare date covers its whole day.
+fn date_bound(name: &str, s: &str, end_of_day: bool) -> Result<i64> {
+    let t = s.trim();
+    let dt: Option<NaiveDateTime> = if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        let time = if end_of_day {
+            NaiveTime::from_hms_opt(23, 59, 59).expect("valid time")
+        } else {
+            NaiveTime::MIN
+        };
+        Some(d.and_time(time))
+    } else {
+        parse_datetime(t, DayOrder::DayFirst).ok().flatten()
+    };
+    dt.map(crate::index::document::seconds).ok_or_else(|| {
+        Error::bad_request(format!(
+            "invalid date in {name}: {s:?}; write it as YYYY-MM-DD, for example 2026-03-31"
+        ))
+    })
+}
+
+fn money(name: &str, s: &str) -> Result<i64> {
+    let t = s.trim().replace(['_', ' '], "");
+    match t.parse::<i64>() {
+        Ok(v) if v >= 0 => Ok(v),
+        Ok(_) => Err(Error::bad_request(format!(
+            "{name} must not be negative: {s:?}"
+        ))),
+        Err(_) => Err(Error::bad_request(format!(
+            "{name} must be a whole number of pesos without separators, for example 50000000; got {s:?}"
+        ))),
+    }
+}
+
+fn number(name: &str, s: &str, min: usize, max: usize) -> Result<usize> {
+    match s.trim().parse::<usize>() {
+        Ok(v) if (min..=max).contains(&v) => Ok(v),
+        _ => Err(Error::bad_request(format!(
+            "{name} must be a whole number from {min} to {max}; got {s:?}"
+        ))),
+    }
+}
+
+/// Checks that parentheses and quotes are balanced, so that a typo gets a clear answer
+/// instead of a surprising result.
+fn check_balance(q: &str) -> Result<()> {
+    let mut depth = 0i32;
+    let mut in_quote = false;
+    let mut quote_at = 0;
+    for (i, c) in q.char_indices() {
+        match c {
+            '"' => {
+                in_quote = !in_quote;
+                quote_at = i;
+            }
+            '(' if !in_quote => depth += 1,
+            ')' if !in_quote => {
+                depth -= 1;
+                if depth < 0 {
+                    return Err(Error::bad_request(format!(
+                        "unbalanced query: a ')' at position {} closes nothing; remove it or add the '(' it belongs to",
+                        i + 1
+                    )));
+                }
+            }
+            _ => {}
+        }
+    }
+    if in_quote {
+        return Err(Error::bad_request(format!(
+            "unbalanced query: the quote at position {} is never closed; add a closing \" or remove it",
+            quote_at + 1
+        )));
+    }
+    if depth > 0 {
+        return Err(Error::bad_request(
+            "unbalanced query: a '(' is never closed; add the missing ')' or remove the '('",
+        ));
+    }
+    Ok(())
+}
+
+impl SearchParams {
+    /// Validates the parameters.
+    pub fn validate(&self) -> Result<Search> {
+        let mut s = Search::default();
+        if let Some(q) = self
+            .q
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty() && *q != "*")
+        {
+            if q.chars().count() > MAX_QUERY_LEN {
+                return Err(Error::bad_request(format!(
+                    "the query is too long ({} characters); keep it under {MAX_QUERY_LEN}",
+                    q.chars().count()
+                )));
+            }
+            check_balance(q)?;
+            s.text = Some(q.to_string());
+        }
+        let f = &mut s.filters;
+        let platforms = list(&self.platform);
+        if !platforms.is_empty() {
+            f.push(Filter::Platform(codes(
+                "platform",
+                platforms,
+                Platform::parse,
+                &[Platform::SecopI, Platform::SecopII],
+                Platform::code,
+            )?));
+        }
+        let nits = list(&self.nit);
+        if !nits.is_empty() {
+            let v = nits
+                .iter()
+                .map(|n| {
+                    normalize_nit(n).ok_or_else(|| {
+                        Error::bad_request(format!(
+                            "invalid nit {n:?}: give the digits, for example 890981195 or 890.981.195-1"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            f.push(Filter::Nit(v));
+        }
+        if let Some(e) = self
+            .entity
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            f.push(Filter::Entity(e.to_string()));
+        }
+        let divipola = Divipola::get();
+        let depts = list(&self.department);
+        let mut dept_codes = Vec::new();
+        for d in depts {
+            let found = divipola.find_department(d).ok_or_else(|| {
+                Error::bad_request(format!(
+                    "unknown department {d:?}: give a DIVIPOLA code (05) or a name (Antioquia)"
+                ))
+            })?;
+            dept_codes.push(found.code.clone());
+        }
+        let munis = list(&self.municipality);
+        if !munis.is_empty() {
+            let mut v = Vec::new();
+            for m in munis {
+                let within = dept_codes.first().map(String::as_str);
+                let found = divipola.find_municipality(within, m).ok_or_else(|| {
+                    Error::bad_request(format!(
+                        "unknown or ambiguous municipality {m:?}: give a DIVIPOLA code (05001) or add department=…"
+                    ))
+                })?;
+                v.push(found.code.clone());
+            }
+            f.push(Filter::Municipality(v));
+        }
+        if !dept_codes.is_empty() {
+            f.push(Filter::Department(dept_codes));
+        }
+        let m = list(&self.modality);
+        if !m.is_empty() {
+            f.push(Filter::Modality(codes(
+                "modality",
+                m,
+                Modality::from_code,
+                Modality::ALL,
+                Modality::code,
+            )?));
+        }
+        let st = list(&self.status);
+        if !st.is_empty() {
+            f.push(Filter::Status(codes(
+                "status",
+                st,
+                Status::from_code,
+                Status::ALL,
+                Status::code,
+            )?));
+        }
+        let ct = list(&self.contract_type);
+        if !ct.is_empty() {
+            f.push(Filter::ContractType(codes(
+                "contract_type",
+                ct,
+                ContractType::from_code,
+                ContractType::ALL,
+                ContractType::code,
+            )?));
+        }
+        let un = list(&self.unspsc);
+        if !un.is_empty() {
+            let v = un
+                .iter()
+                .map(|u| {
+                    let t = u.trim_start_matches("V1.").trim_start_matches("v1.");
+                    if t.chars().all(|c| c.is_ascii_digit()) && matches!(t.len(), 2 | 4 | 6 | 8) {
+                        Ok(t.to_string())
+                    } else {
+                        Err(Error::bad_request(format!(
+                            "invalid unspsc {u:?}: give a code prefix of 2, 4, 6 or 8 digits, for example 7214"
+                        )))
+                    }
+                })
+                .collect::<Result<Vec<_>>>()?;
+            f.push(Filter::Unspsc(v));
+        }
+        if let Some(sup) = self
+            .supplier
+            .as_deref()
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+        {
+            let as_id = sup.chars().filter(|c| c.is_ascii_digit()).count() >= 5
+                && sup
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || ".,- ".contains(c));
+            f.push(Filter::Supplier(match (as_id, normalize_nit(sup)) {
+                (true, Some(n)) => n,
+                _ => sup.to_string(),
+            }));
+        }
+        let ds = list(&self.dataset);
+        if !ds.is_empty() {
+            let v = ds
+                .iter()
+                .map(|d| {
+                    crate::sources::datasets::by_name(d)
+                        .map(|x| x.id().to_string())
+                        .ok_or_else(|| Error::bad_request(format!("unknown dataset {d:?}")))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            f.push(Filter::Dataset(v));
+        }
+        let from = self
+            .from
+            .as_deref()
+            .filter(|x| !x.trim().is_empty())
+            .map(|x| date_bound("from", x, false))
+            .transpose()?;
+        let to = self
+            .to
+            .as_deref()
+            .filter(|x| !x.trim().is_empty())
+            .map(|x| date_bound("to", x, true))
+            .transpose()?;
+        if let (Some(a), Some(b)) = (from, to)
+            && a > b
+        {
+            return Err(Error::bad_request("from is after to: swap them"));
+        }
+        if from.is_some() || to.is_some() {
+            f.push(Filter::Published(from, to));
+        }
+        let mut due_from = self
+            .due_from
+            .as_deref()
+            .filter(|x| !x.trim().is_empty())
+            .map(|x| date_bound("due_from", x, false))
+            .transpose()?;
+        let due_to = self
+            .due_to
+            .as_deref()
+            .filter(|x| !x.trim().is_empty())
+            .map(|x| date_bound("due_to", x, true))
+            .transpose()?;
+        match self.open.as_deref().map(|x| x.trim().to_ascii_lowercase()) {
+            None => {}
+            Some(v) if v.is_empty() || v == "false" || v == "0" || v == "no" => {}
+            Some(v) if v == "true" || v == "1" || v == "yes" || v == "si" || v == "on" => {
+                let now = chrono::Utc::now().timestamp();
+                due_from = Some(due_from.map_or(now, |d| d.max(now)));
+                f.push(Filter::Status(vec![Status::Open]));
+            }
+            Some(v) => {
+                return Err(Error::bad_request(format!(
+                    "open must be true or false; got {v:?}"
+                )));
+            }
+        }
+        if let (Some(a), Some(b)) = (due_from, due_to)
+            && a > b
+        {
+            return Err(Error::bad_request("due_from is after due_to: swap them"));
+        }
+        if due_from.is_some() || due_to.is_some() {
+            f.push(Filter::Due(due_from, due_to));
+        }
+        let min = self
+            .min_value
+            .as_deref()
+            .filter(|x| !x.trim().is_empty())
+            .map(|x| money("min_value", x))
+            .transpose()?;
+        let max = self
+            .max_value
+            .as_deref()
+            .filter(|x| !x.trim().is_empty())
+            .map(|x| money("max_value", x))
+            .transpose()?;
+        if let (Some(a), Some(b)) = (min, max)
+            && a > b
+        {
+            return Err(Error::bad_request(
+                "min_value is larger than max_value: swap them",
+            ));
+        }
+        if min.is_some() || max.is_some() {
+            f.push(Filter::Value(min, max));
+        }
+        s.sort = match self.sort.as_deref().filter(|x| !x.trim().is_empty()) {
+            Some(x) => Sort::parse(x)?,
+            None if s.text.is_some() => Sort {
+                by: SortBy::Relevance,
+                desc: true,
+            },
+            None => Sort {
+                by: SortBy::Date,
+                desc: true,
+            },
+        };
+        if let Some(p) = self.per_page.as_deref().filter(|x| !x.trim().is_empty()) {
+            s.per_page = number("per_page", p, 1, MAX_PER_PAGE)?;
+        }
+        if let Some(p) = self.page.as_deref().filter(|x| !x.trim().is_empty()) {
+            s.page = number("page", p, 1, MAX_OFFSET)?;
+        }
+        if (s.page - 1) * s.per_page + s.per_page > MAX_OFFSET {
+            return Err(Error::bad_request(format!(
+                "page {} is beyond the first {MAX_OFFSET} hits; page deeper with the cursor (next_cursor of the previous page)",
+                s.page
+            )));
+        }
+        if let Some(c) = self.cursor.as_deref().filter(|x| !x.trim().is_empty()) {
+            if s.page != 1 {
+                return Err(Error::bad_request("use either page or cursor, not both"));
+            }
+            s.cursor = Some(c.trim().to_string());
+        }
+        Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(pairs: &[(&str, &str)]) -> Result<Search> {
+        let v: serde_json::Map<String, serde_json::Value> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
+            .collect();
+        serde_json::from_value::<SearchParams>(serde_json::Value::Object(v))
+            .unwrap()
+            .validate()
+    }
+
+    #[test]
+    fn good_parameters() {
+        let s = p(&[
+            ("q", "vías"),
+            ("department", "BOGOTa D.C.,Antioquia"),
+            ("platform", "secop2"),
+            ("sort", "-value"),
+        ])
+        .unwrap();
+        assert_eq!(s.text.as_deref(), Some("vías"));
+        assert!(
+            s.filters
+                .contains(&Filter::Department(vec!["11".into(), "05".into()]))
+        );
+        assert_eq!(
+            s.sort,
+            Sort {
+                by: SortBy::Value,
+                desc: true
+            }
+        );
+        let s = p(&[("sort", "deadline")]).unwrap();
+        assert!(!s.sort.desc);
+        let s = p(&[("nit", "890.981.195-1")]).unwrap();
+        assert_eq!(s.filters, vec![Filter::Nit(vec!["890981195".into()])]);
+    }
+
+    #[test]
+    fn bad_parameters_say_why() {
+        for (pairs, needle) in [
+            (vec![("from", "31/02/2026")], "invalid date"),
+            (vec![("from", "2026-13-01")], "invalid date"),
+            (vec![("min_value", "-5")], "negative"),
+            (vec![("max_value", "mucho")], "whole number"),
+            (vec![("per_page", "500")], "per_page"),
+            (vec![("sort", "popularity")], "unknown sort"),
+            (vec![("platform", "secop3")], "unknown platform"),
+            (vec![("q", "(obra civil")], "unbalanced"),
+            (vec![("q", "\"obra civil")], "unbalanced"),
+            (vec![("q", "obra)")], "unbalanced"),
+            (vec![("department", "Narnia")], "unknown department"),
+            (vec![("unspsc", "721")], "invalid unspsc"),
+            (vec![("page", "2000")], "cursor"),
+            (vec![("min_value", "10"), ("max_value", "5")], "swap"),
+            (vec![("status", "abierto-ya")], "unknown status"),
+        ] {
+            let e = p(&pairs).unwrap_err();
+            assert!(matches!(e, Error::BadRequest(_)));
+            assert!(e.to_string().contains(needle), "{pairs:?}: {e}");
+        }
+    }
+}

@@ -1,0 +1,451 @@
+//! The harvest state: one SQLite file in the data directory.
+//!
+//! It holds every row seen (its process, content hash and compressed canonical JSON, so that
+//! a process can be rebuilt and re-normalised at any time), the identifiers that join rows
+//! of different datasets, quarantined rows with their reason, runs with their counts, and
+//! the journal that keeps the index in step with this database across crashes (see
+//! [`crate::ingest`]). Other modules (harvest, enrichment) keep their own tables here.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::Result;
+
+/// The file name inside the data directory.
+pub const FILE: &str = "state.sqlite";
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rows (
+    row_key     TEXT PRIMARY KEY,
+    process_key TEXT NOT NULL,
+    dataset     TEXT NOT NULL,
+    hash        INTEGER NOT NULL,
+    raw         BLOB NOT NULL,
+    run_id      INTEGER
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS rows_by_process ON rows(process_key);
+CREATE TABLE IF NOT EXISTS aliases (
+    alias       TEXT PRIMARY KEY,
+    process_key TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS aliases_by_process ON aliases(process_key);
+CREATE TABLE IF NOT EXISTS pending (
+    process_key TEXT PRIMARY KEY,
+    generation  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS quarantine (
+    id      INTEGER PRIMARY KEY,
+    run_id  INTEGER,
+    source  TEXT NOT NULL,
+    line    INTEGER,
+    dataset TEXT,
+    reason  TEXT NOT NULL,
+    raw     TEXT,
+    at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    args        TEXT,
+    started_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    finished_at TEXT,
+    status      TEXT NOT NULL DEFAULT 'running',
+    counts      TEXT
+);
+"#;
+
+/// The state database.
+pub struct State {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// A quarantined row, as listed to people.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Quarantined {
+    /// File or source it came from.
+    pub source: String,
+    /// Line in the file.
+    pub line: Option<i64>,
+    /// Dataset id, when known.
+    pub dataset: Option<String>,
+    /// Why it was refused.
+    pub reason: String,
+    /// When.
+    pub at: String,
+}
+
+/// A run, as listed to people.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Run {
+    /// Run id.
+    pub id: i64,
+    /// `import`, `harvest`, `enrich`, `reindex`.
+    pub kind: String,
+    /// What was asked.
+    pub args: Option<String>,
+    /// Start, UTC.
+    pub started_at: String,
+    /// End, UTC.
+    pub finished_at: Option<String>,
+    /// `running`, `ok`, `failed`, `interrupted`.
+    pub status: String,
+    /// Counts, as JSON.
+    pub counts: Option<serde_json::Value>,
+}
+
+impl State {
+    /// Opens (or creates) the state database of a data directory.
+    pub fn open(data_dir: &Path) -> Result<State> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            crate::Error::file(data_dir, format!("cannot create the data directory: {e}"))
+        })?;
+        let path = data_dir.join(FILE);
+        let conn = Connection::open(&path)?;
+        conn.busy_timeout(Duration::from_secs(30))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;
+             PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+        )?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(State { conn, path })
+    }
+
+    /// Opens the state database read-only (the server).
+    pub fn open_read_only(data_dir: &Path) -> Result<Option<State>> {
+        let path = data_dir.join(FILE);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let conn = Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        Ok(Some(State { conn, path }))
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The connection, for modules that keep their own tables here.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Begins a transaction (batches are one transaction each).
+    pub fn begin(&self) -> Result<()> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(())
+    }
+
+    /// Commits the open transaction.
+    pub fn commit(&self) -> Result<()> {
+        self.conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+
+    /// Rolls the open transaction back, if any.
+    pub fn rollback(&self) {
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+
+    /// A value of the `meta` table.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Sets a value of the `meta` table.
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn
+            .prepare_cached("INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")?
+            .execute([key, value])?;
+        Ok(())
+    }
+
+    /// The generation of the rows written so far (see [`crate::ingest`]).
+    pub fn generation(&self) -> Result<i64> {
+        Ok(self
+            .meta("generation")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Sets the generation.
+    pub fn set_generation(&self, g: i64) -> Result<()> {
+        self.set_meta("generation", &g.to_string())
+    }
+
+    /// The stored hash and process of a row.
+    pub fn row(&self, row_key: &str) -> Result<Option<(i64, String)>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT hash, process_key FROM rows WHERE row_key = ?1")?
+            .query_row([row_key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    /// Inserts or replaces a row.
+    pub fn put_row(
+        &self,
+        row_key: &str,
+        process_key: &str,
+        dataset: &str,
+        hash: i64,
+        raw: &[u8],
+        run_id: i64,
+    ) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO rows(row_key, process_key, dataset, hash, raw, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(row_key) DO UPDATE SET process_key = excluded.process_key, dataset = excluded.dataset,
+                 hash = excluded.hash, raw = excluded.raw, run_id = excluded.run_id",
+            )?
+            .execute(params![row_key, process_key, dataset, hash, raw, run_id])?;
+        Ok(())
+    }
+
+    /// The rows of a process: (row key, dataset, compressed canonical JSON).
+    pub fn rows_of(&self, process_key: &str) -> Result<Vec<(String, String, Vec<u8>)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT row_key, dataset, raw FROM rows WHERE process_key = ?1 ORDER BY row_key",
+        )?;
+        let rows = st
+            .query_map([process_key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Moves every row and alias of one process to another (a join found late).
+    pub fn merge_process(&self, from: &str, into: &str) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE rows SET process_key = ?2 WHERE process_key = ?1")?
+            .execute([from, into])?;
+        self.conn
+            .prepare_cached("UPDATE aliases SET process_key = ?2 WHERE process_key = ?1")?
+            .execute([from, into])?;
+        Ok(())
+    }
+
+    /// The process an identifier joins to.
+    pub fn alias(&self, id: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT process_key FROM aliases WHERE alias = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Records that an identifier joins to a process.
+    pub fn set_alias(&self, id: &str, process_key: &str) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO aliases(alias, process_key) VALUES (?1, ?2)
+                 ON CONFLICT(alias) DO UPDATE SET process_key = excluded.process_key",
+            )?
+            .execute([id, process_key])?;
+        Ok(())
+    }
+
+    /// Journals a process whose document must be rewritten at `generation`.
+    pub fn add_pending(&self, process_key: &str, generation: i64) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO pending(process_key, generation) VALUES (?1, ?2)
+                 ON CONFLICT(process_key) DO UPDATE SET generation = excluded.generation",
+            )?
+            .execute(params![process_key, generation])?;
+        Ok(())
+    }
+
+    /// Processes journalled after generation `g`.
+    pub fn pending_after(&self, g: i64) -> Result<Vec<String>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT process_key FROM pending WHERE generation > ?1 ORDER BY process_key",
+        )?;
+        let v = st
+            .query_map([g], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(v)
+    }
+
+    /// Forgets the journal up to generation `g` (the index has it).
+    pub fn clear_pending(&self, g: i64) -> Result<()> {
+        self.conn
+            .prepare_cached("DELETE FROM pending WHERE generation <= ?1")?
+            .execute([g])?;
+        Ok(())
+    }
+
+    /// Every process key, in order, in pages (for a full rebuild).
+    pub fn process_keys_after(&self, after: &str, limit: usize) -> Result<Vec<String>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT DISTINCT process_key FROM rows WHERE process_key > ?1 ORDER BY process_key LIMIT ?2",
+        )?;
+        let v = st
+            .query_map(params![after, limit as i64], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(v)
+    }
+
+    /// Quarantines a row.
+    pub fn quarantine(
+        &self,
+        run_id: i64,
+        source: &str,
+        line: Option<u64>,
+        dataset: Option<&str>,
+        reason: &str,
+        raw: Option<&str>,
+    ) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO quarantine(run_id, source, line, dataset, reason, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![run_id, source, line.map(|l| l as i64), dataset, reason, raw])?;
+        Ok(())
+    }
+
+    /// The most recent quarantined rows.
+    pub fn quarantined(&self, limit: usize) -> Result<Vec<Quarantined>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT source, line, dataset, reason, at FROM quarantine ORDER BY id DESC LIMIT ?1",
+        )?;
+        let v = st
+            .query_map([limit as i64], |r| {
+                Ok(Quarantined {
+                    source: r.get(0)?,
+                    line: r.get(1)?,
+                    dataset: r.get(2)?,
+                    reason: r.get(3)?,
+                    at: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(v)
+    }
+
+    /// Number of quarantined rows.
+    pub fn quarantine_count(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM quarantine", [], |r| r.get(0))?)
+    }
+
+    /// Starts a run and returns its id.
+    pub fn start_run(&self, kind: &str, args: &str) -> Result<i64> {
+        self.conn
+            .execute("INSERT INTO runs(kind, args) VALUES (?1, ?2)", [kind, args])?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Ends a run with its status and counts.
+    pub fn finish_run(&self, id: i64, status: &str, counts: &serde_json::Value) -> Result<()> {
+        self.conn.execute(
+            "UPDATE runs SET finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), status = ?2, counts = ?3 WHERE id = ?1",
+            params![id, status, counts.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// Marks runs left `running` by a process that died as `interrupted`.
+    pub fn mark_interrupted(&self, kind: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE runs SET status = 'interrupted' WHERE status = 'running' AND kind = ?1",
+            [kind],
+        )?;
+        Ok(())
+    }
+
+    /// The most recent runs.
+    pub fn runs(&self, limit: usize) -> Result<Vec<Run>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, kind, args, started_at, finished_at, status, counts FROM runs ORDER BY id DESC LIMIT ?1",
+        )?;
+        let v = st
+            .query_map([limit as i64], |r| {
+                let counts: Option<String> = r.get(6)?;
+                Ok(Run {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    args: r.get(2)?,
+                    started_at: r.get(3)?,
+                    finished_at: r.get(4)?,
+                    status: r.get(5)?,
+                    counts: counts.and_then(|c| serde_json::from_str(&c).ok()),
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(v)
+    }
+
+    /// Rows per dataset.
+    pub fn rows_per_dataset(&self) -> Result<Vec<(String, i64)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT dataset, count(*) FROM rows GROUP BY dataset ORDER BY dataset",
+        )?;
+        let v = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(v)
+    }
+}
+
+/// Compresses a row's canonical JSON for storage.
+pub fn compress(json: &str) -> Vec<u8> {
+    let mut e = flate2::write::DeflateEncoder::new(
+        Vec::with_capacity(json.len() / 3),
+        flate2::Compression::fast(),
+    );
+    e.write_all(json.as_bytes())
+        .expect("writing to a Vec cannot fail");
+    e.finish().expect("writing to a Vec cannot fail")
+}
+
+/// Reverses [`compress`].
+pub fn decompress(blob: &[u8]) -> std::io::Result<String> {
+    let mut s = String::with_capacity(blob.len() * 3);
+    flate2::read::DeflateDecoder::new(blob).read_to_string(&mut s)?;
+    Ok(s)
+}
+
+/// The harvest's progress per source, when the harvester has kept any.
+pub fn harvest_summary(state: &State) -> Result<serde_json::Value> {
+    let exists: bool = state.conn().query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'harvest_sources'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        return Ok(serde_json::Value::Null);
+    }
+    let mut st = state.conn().prepare(
+        "SELECT source, watermark, last_run_at, last_status FROM harvest_sources ORDER BY source",
+    )?;
+    let rows = st
+        .query_map([], |r| {
+            Ok(serde_json::json!({
+                "source": r.get::<_, String>(0)?,
+                "watermark": r.get::<_, Option<String>>(1)?,
+                "last_run_at": r.get::<_, Option<String>>(2)?,
+                "last_status": r.get::<_, Option<String>>(3)?,
+            }))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(serde_json::Value::Array(rows))
+}
