@@ -308,7 +308,17 @@ impl Dataset for Secop1Procesos {
         };
         Ok(Fragment {
             dataset: self.id,
-            row_key: format!("{}:{}:{}", self.id, constancia, award_id.unwrap_or("-")),
+            // One award may have several rows, one per BPIN project that funds it.
+            row_key: match bpin {
+                Some(b) => format!(
+                    "{}:{}:{}:{}",
+                    self.id,
+                    constancia,
+                    award_id.unwrap_or("-"),
+                    b
+                ),
+                None => format!("{}:{}:{}", self.id, constancia, award_id.unwrap_or("-")),
+            },
             strong_key: Some(format!("secop1:{constancia}")),
             link_ids: Vec::new(),
             role: Role::Process,

@@ -304,7 +304,11 @@ impl Dataset for Secop2Contratos {
         };
         Ok(Fragment {
             dataset: self.id(),
-            row_key: format!("{}:{}", self.id(), id),
+            // A contract funded by several BPIN projects has one row per project.
+            row_key: match bpin {
+                Some(b) => format!("{}:{}:{}", self.id(), id, b),
+                None => format!("{}:{}", self.id(), id),
+            },
             strong_key: bdos.map(|b| format!("secop2:{b}")),
             link_ids: ntc.into_iter().collect(),
             role: Role::Contract,

@@ -180,10 +180,15 @@ impl Dataset for Secop2Procesos {
             contract_id: None,
         });
         // The row key: the procedure and its award. Files without the award id (one row
-        // per award all the same) fall back to the supplier.
+        // per award all the same) fall back to the supplier and the awarded value: one
+        // supplier may win several lots of one procedure.
         let award_part = match (award_id, &supplier) {
             (Some(a), _) => a.to_string(),
-            (None, Some(p)) => format!("s:{}", id_norm(p.id.as_deref().unwrap_or(&p.name))),
+            (None, Some(p)) => format!(
+                "s:{}:{}",
+                id_norm(p.id.as_deref().unwrap_or(&p.name)),
+                award.as_ref().and_then(|a| a.value).unwrap_or(0)
+            ),
             (None, None) => "-".to_string(),
         };
         let row_key = format!("{}:{}:{}", self.id(), req, award_part);
