@@ -20,7 +20,9 @@
 //! * [`cli`] is one module per command.
 
 pub mod cli;
+pub mod demo;
 pub mod error;
+pub mod http;
 pub mod index;
 pub mod ingest;
 pub mod model;
@@ -28,5 +30,6 @@ pub mod normalize;
 pub mod query;
 pub mod sources;
 pub mod state;
+pub mod stats;
 
 pub use error::{Error, Result};

@@ -3,6 +3,7 @@
 mod import;
 mod output;
 mod search;
+mod serve;
 mod show;
 mod stats;
 
@@ -40,6 +41,8 @@ pub enum Command {
     Show(show::Args),
     /// What the index holds: documents per platform and dataset, runs, quarantine.
     Stats(stats::Args),
+    /// Serve the search API and the web page (indexes the bundled demo data on an empty data directory).
+    Serve(serve::Args),
     /// Rebuild the index from the state database (after an upgrade).
     Reindex,
 }
@@ -89,6 +92,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search(a) => search::run(&dir, a),
         Command::Show(a) => show::run(&dir, a),
         Command::Stats(a) => stats::run(&dir, a),
+        Command::Serve(a) => serve::run_cmd(&dir, a),
         Command::Reindex => stats::reindex(&dir),
     }
 }
