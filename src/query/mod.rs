@@ -703,7 +703,7 @@ fn decode_cursor(s: &str, sort: Sort) -> Result<CursorPos> {
     let bad = || {
         Error::bad_request("invalid cursor: pass the next_cursor of the previous page unchanged")
     };
-    if s.len() % 2 != 0 || s.len() > 512 {
+    if s.len() % 2 != 0 || s.len() > 512 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(bad());
     }
     let bytes = (0..s.len())
