@@ -15,7 +15,15 @@ fn total(dir: &std::path::Path, args: &[&str]) -> u64 {
 fn specific_queries_find_specific_processes() {
     let d = demo_dir();
     // INCIVA's insurance tender (SECOP II, p6dx-8zbt).
-    let v = secop_json(d, &["search", "suministro de pólizas de seguros", "--nit", "800086201"]);
+    let v = secop_json(
+        d,
+        &[
+            "search",
+            "suministro de pólizas de seguros",
+            "--nit",
+            "800086201",
+        ],
+    );
     assert_eq!(keys(&v)[0], "secop2:CO1.BDOS.10558939");
     // Manaure's road works (SECOP I, f789-7hwg), found by words of its object.
     let v = secop_json(d, &["search", "malla vial pavimento rigido manaure"]);
@@ -26,7 +34,15 @@ fn specific_queries_find_specific_processes() {
     assert_eq!(hit["partial"], true);
     assert_eq!(hit["contracts"][0]["id"], "CO1.PCCNTR.2014577");
     // A category name finds processes coded with it (UNSPSC 7214: heavy construction).
-    let v = secop_json(d, &["search", "servicios de construcción de autopistas y carreteras", "--limit", "50"]);
+    let v = secop_json(
+        d,
+        &[
+            "search",
+            "servicios de construcción de autopistas y carreteras",
+            "--limit",
+            "50",
+        ],
+    );
     assert!(v["total"].as_u64().unwrap() > 5);
     assert!(keys(&v).contains(&"secop1:26-21-53372".to_string()));
 }
@@ -42,7 +58,10 @@ fn accents_case_and_plurals_do_not_matter() {
     assert_eq!(total(d, &["contratación"]), total(d, &["contratacion"]));
     assert_eq!(total(d, &["póliza"]), total(d, &["pólizas"]));
     assert_eq!(total(d, &["vía"]), total(d, &["VIAS"]));
-    assert_eq!(total(d, &["licitación pública"]), total(d, &["LICITACIoN PuBLICA"]));
+    assert_eq!(
+        total(d, &["licitación pública"]),
+        total(d, &["LICITACIoN PuBLICA"])
+    );
 }
 
 #[test]
@@ -63,7 +82,21 @@ fn filters_narrow_the_search() {
     let big = total(d, &["", "--min-value", "1000000000"]);
     let small = total(d, &["", "--max-value", "999999999"]);
     assert!(big > 0 && small > 0 && big + small <= all);
-    let v = secop_json(d, &["search", "", "--from", "2026-08-01", "--to", "2026-08-31", "--sort", "date_asc", "--limit", "100"]);
+    let v = secop_json(
+        d,
+        &[
+            "search",
+            "",
+            "--from",
+            "2026-08-01",
+            "--to",
+            "2026-08-31",
+            "--sort",
+            "date_asc",
+            "--limit",
+            "100",
+        ],
+    );
     for h in v["hits"].as_array().unwrap() {
         let p = h["process"]["published_at"].as_str().unwrap_or("");
         assert!(p.starts_with("2026-08"), "{p}");
@@ -71,7 +104,8 @@ fn filters_narrow_the_search() {
     let v = secop_json(d, &["search", "", "--sort", "value", "--limit", "5"]);
     // The value compared is the estimate, else the contracted (or awarded) total.
     let sum = |list: &serde_json::Value| -> i64 {
-        list.as_array().map_or(0, |a| a.iter().filter_map(|x| x["value"].as_i64()).sum())
+        list.as_array()
+            .map_or(0, |a| a.iter().filter_map(|x| x["value"].as_i64()).sum())
     };
     let vals: Vec<i64> = v["hits"]
         .as_array()
@@ -105,7 +139,10 @@ fn every_identifier_finds_its_process() {
     // The entity's reference, with or without the phase suffix.
     let briceno = "secop2:CO1.BDOS.10631874";
     assert_eq!(show("MB-CO-SAMC-009-2026"), briceno);
-    assert_eq!(show("MB-CO-SAMC-009-2026 (Manifestación de interés (Menor Cuantía))"), briceno);
+    assert_eq!(
+        show("MB-CO-SAMC-009-2026 (Manifestación de interés (Menor Cuantía))"),
+        briceno
+    );
     // SECOP II contract.
     assert!(show("CO1.PCCNTR.2014577").starts_with("secop2:CO1.NTC."));
     // SECOP I constancia, uid, process number and contract number.
@@ -130,7 +167,10 @@ fn reimport_is_idempotent_and_a_changed_row_replaces_its_version() {
     let before = secop_json(d.path(), &["stats"]);
     let doc_before = secop_json(d.path(), &["show", "CO1.BDOS.10558939"]);
     // The same files again: nothing new, nothing changed, the same documents.
-    let files: Vec<String> = fixture_files().iter().map(|p| p.display().to_string()).collect();
+    let files: Vec<String> = fixture_files()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
     let mut args = vec!["import"];
     args.extend(files.iter().map(String::as_str));
     args.push("--json");
@@ -140,10 +180,14 @@ fn reimport_is_idempotent_and_a_changed_row_replaces_its_version() {
     assert_eq!(again["total"]["processes"], 0);
     let after = secop_json(d.path(), &["stats"]);
     assert_eq!(before["documents"], after["documents"]);
-    assert_eq!(doc_before, secop_json(d.path(), &["show", "CO1.BDOS.10558939"]));
+    assert_eq!(
+        doc_before,
+        secop_json(d.path(), &["show", "CO1.BDOS.10558939"])
+    );
 
     // The same process row with a new base price and status: an upsert, not a new document.
-    let mut row: serde_json::Value = serde_json::from_str(include_str!("data/p6dx-row.json")).unwrap();
+    let mut row: serde_json::Value =
+        serde_json::from_str(include_str!("data/p6dx-row.json")).unwrap();
     row["precio_base"] = "80000000".into();
     row["estado_del_procedimiento"] = "Evaluación".into();
     let f = write(d.path(), "changed.jsonl", &format!("{row}\n"));
@@ -153,7 +197,10 @@ fn reimport_is_idempotent_and_a_changed_row_replaces_its_version() {
     let doc = secop_json(d.path(), &["show", "CO1.BDOS.10558939"]);
     assert_eq!(doc["estimated_value"], 80_000_000);
     assert_eq!(doc["status"], "evaluation");
-    assert_eq!(secop_json(d.path(), &["stats"])["documents"], before["documents"]);
+    assert_eq!(
+        secop_json(d.path(), &["stats"])["documents"],
+        before["documents"]
+    );
 }
 
 #[test]
@@ -168,34 +215,67 @@ fn bad_rows_are_quarantined_and_the_rest_goes_on() {
     let mut bad_value = second.clone();
     bad_value["id_del_proceso"] = "CO1.REQ.98".into();
     bad_value["precio_base"] = "ochenta millones".into();
-    let content = format!("{good}\n{{\"id_del_proceso\": \"CO1.REQ.1\", broken\n{no_key}\n{bad_value}\n{second}\n");
+    let content = format!(
+        "{good}\n{{\"id_del_proceso\": \"CO1.REQ.1\", broken\n{no_key}\n{bad_value}\n{second}\n"
+    );
     let f = write(d.path(), "mixed.jsonl", &content);
     let csv = write(
         d.path(),
         "mixed.csv",
         "id_contrato,nombre_entidad,valor_del_contrato\nCO1.PCCNTR.1,ALCALDIA X,100\nCO1.PCCNTR.2,ALCALDIA Y\nCO1.PCCNTR.3,ALCALDIA Z,300\n",
     );
-    let out = secop(d.path(), &["import", f.to_str().unwrap(), csv.to_str().unwrap(), "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = secop(
+        d.path(),
+        &[
+            "import",
+            f.to_str().unwrap(),
+            csv.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["total"]["read"], 4);
     assert_eq!(r["total"]["quarantined"], 4);
     // The good rows around the bad ones are there.
-    assert_eq!(secop_json(d.path(), &["show", "CO1.BDOS.99"])["key"], "secop2:CO1.BDOS.99");
-    assert_eq!(secop_json(d.path(), &["show", "CO1.PCCNTR.3"])["contracts"][0]["value"], 300);
+    assert_eq!(
+        secop_json(d.path(), &["show", "CO1.BDOS.99"])["key"],
+        "secop2:CO1.BDOS.99"
+    );
+    assert_eq!(
+        secop_json(d.path(), &["show", "CO1.PCCNTR.3"])["contracts"][0]["value"],
+        300
+    );
     // The quarantine says which file, which line and why.
     let q = secop_json(d.path(), &["stats", "--quarantine"]);
     let reasons: Vec<String> = q
         .as_array()
         .unwrap()
         .iter()
-        .map(|x| format!("{}:{} {}", x["source"].as_str().unwrap(), x["line"], x["reason"].as_str().unwrap()))
+        .map(|x| {
+            format!(
+                "{}:{} {}",
+                x["source"].as_str().unwrap(),
+                x["line"],
+                x["reason"].as_str().unwrap()
+            )
+        })
         .collect();
     let all = reasons.join("\n");
     assert!(all.contains("mixed.jsonl:2 malformed JSON"), "{all}");
-    assert!(all.contains("mixed.jsonl:3 missing key: column id_del_proceso"), "{all}");
+    assert!(
+        all.contains("mixed.jsonl:3 missing key: column id_del_proceso"),
+        "{all}"
+    );
     assert!(all.contains("mixed.jsonl:4 column precio_base"), "{all}");
-    assert!(all.contains("mixed.csv:3 wrong column count: expected 3, found 2"), "{all}");
+    assert!(
+        all.contains("mixed.csv:3 wrong column count: expected 3, found 2"),
+        "{all}"
+    );
 }
 
 #[test]
@@ -212,7 +292,10 @@ fn unreadable_or_unknown_files_get_one_clear_line() {
     assert!(err.contains("other.csv: unknown format"), "{err}");
     // One good file among bad ones: success, and the bad one is named.
     let good = root().join("fixtures/secop2/web-export/contratos.VAUPES-MITU.csv");
-    let out = secop(d.path(), &["import", f.to_str().unwrap(), good.to_str().unwrap()]);
+    let out = secop(
+        d.path(),
+        &["import", f.to_str().unwrap(), good.to_str().unwrap()],
+    );
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("other.csv: unknown format"));
 }
@@ -237,7 +320,10 @@ fn contracts_join_their_process_in_any_order() {
         assert_eq!(doc["key"], "secop2:CO1.BDOS.10558939");
         assert_eq!(doc["partial"], serde_json::Value::Null);
         assert_eq!(doc["status"], "contracted");
-        assert_eq!(doc["contracts"][0]["supplier"]["name"], "ASEGURADORA EJEMPLO S.A.");
+        assert_eq!(
+            doc["contracts"][0]["supplier"]["name"],
+            "ASEGURADORA EJEMPLO S.A."
+        );
         docs.push(doc);
     }
     assert_eq!(docs[0], docs[1]);

@@ -14,7 +14,10 @@ use serde_json::Value;
 
 /// Starts a server on 127.0.0.1:0 over a data directory, in its own runtime thread.
 /// Returns the base URL and a sender that shuts it down.
-fn start(dir: &std::path::Path, config: impl FnOnce(&mut Config)) -> (String, tokio::sync::oneshot::Sender<()>) {
+fn start(
+    dir: &std::path::Path,
+    config: impl FnOnce(&mut Config),
+) -> (String, tokio::sync::oneshot::Sender<()>) {
     let index = SecopIndex::open(dir).unwrap();
     let mut c = Config::new(dir.to_path_buf());
     config(&mut c);
@@ -22,7 +25,11 @@ fn start(dir: &std::path::Path, config: impl FnOnce(&mut Config)) -> (String, to
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async move {
             let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             addr_tx.send(l.local_addr().unwrap()).unwrap();
@@ -43,11 +50,18 @@ fn base() -> &'static str {
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap()
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
 }
 
 async fn get(path: &str) -> (u16, Value) {
-    let r = client().get(format!("{}{path}", base())).send().await.unwrap();
+    let r = client()
+        .get(format!("{}{path}", base()))
+        .send()
+        .await
+        .unwrap();
     let status = r.status().as_u16();
     let body = r.text().await.unwrap();
     let v = serde_json::from_str(&body).unwrap_or(Value::String(body));
@@ -65,7 +79,12 @@ async fn total(path: &str) -> u64 {
 }
 
 fn hit_keys(v: &Value) -> Vec<String> {
-    v["hits"].as_array().unwrap().iter().map(|h| h["key"].as_str().unwrap().to_string()).collect()
+    v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["key"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[tokio::test]
@@ -96,7 +115,12 @@ async fn filters_alone_and_combined() {
     }
     // Open for offers: deadline from a date on, status open.
     let v = ok("/api/search?status=open&due_from=2026-08-20&sort=deadline&per_page=50").await;
-    let dues: Vec<&str> = v["hits"].as_array().unwrap().iter().map(|h| h["offers_due_at"].as_str().unwrap()).collect();
+    let dues: Vec<&str> = v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["offers_due_at"].as_str().unwrap())
+        .collect();
     assert!(!dues.is_empty());
     assert!(dues.windows(2).all(|w| w[0] <= w[1]), "{dues:?}");
     assert!(dues.iter().all(|d| *d >= "2026-08-20"));
@@ -104,11 +128,22 @@ async fn filters_alone_and_combined() {
 
 #[tokio::test]
 async fn facet_counts_add_up() {
-    for q in ["/api/search", "/api/search?q=alcaldia", "/api/search?platform=secop2&q=suministro"] {
+    for q in [
+        "/api/search",
+        "/api/search?q=alcaldia",
+        "/api/search?platform=secop2&q=suministro",
+    ] {
         let v = ok(q).await;
         let t = v["total"].as_u64().unwrap();
         let f = &v["facets"];
-        let sum = |name: &str| -> u64 { f[name].as_array().unwrap().iter().map(|b| b["count"].as_u64().unwrap()).sum() };
+        let sum = |name: &str| -> u64 {
+            f[name]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b["count"].as_u64().unwrap())
+                .sum()
+        };
         assert_eq!(sum("platform"), t, "{q}");
         assert_eq!(sum("status"), t, "{q}");
         assert_eq!(sum("modality"), t, "{q}");
@@ -117,17 +152,37 @@ async fn facet_counts_add_up() {
         assert!(sum("year") <= t);
         // Labels are for people.
         let plat = f["platform"].as_array().unwrap();
-        assert!(plat.iter().all(|b| b["label"].as_str().unwrap().starts_with("SECOP")));
+        assert!(
+            plat.iter()
+                .all(|b| b["label"].as_str().unwrap().starts_with("SECOP"))
+        );
         // A facet value used as a filter gives its count.
         let first = &f["department"][0];
-        let n = total(&format!("{}&department={}", if q.contains('?') { q.to_string() } else { format!("{q}?") }, first["value"].as_str().unwrap())).await;
+        let n = total(&format!(
+            "{}&department={}",
+            if q.contains('?') {
+                q.to_string()
+            } else {
+                format!("{q}?")
+            },
+            first["value"].as_str().unwrap()
+        ))
+        .await;
         assert_eq!(n, first["count"].as_u64().unwrap());
     }
 }
 
 #[tokio::test]
 async fn pages_and_cursors_lose_and_repeat_nothing() {
-    for sort in ["relevance", "date", "date_asc", "value", "value_asc", "deadline", "deadline_desc"] {
+    for sort in [
+        "relevance",
+        "date",
+        "date_asc",
+        "value",
+        "value_asc",
+        "deadline",
+        "deadline_desc",
+    ] {
         let q = format!("/api/search?q=suministro&sort={sort}&facets=false");
         let t = total(&q).await as usize;
         assert!(t > 40, "{t}");
@@ -182,9 +237,18 @@ async fn every_identifier_kind() {
         assert!(v["url"].as_str().unwrap().contains("CO1.NTC.10732827"));
         assert_eq!(v["categories"][0]["code"], "84131500");
     }
-    assert_eq!(ok("/api/processes/MB-CO-SAMC-009-2026").await["process"]["key"], "secop2:CO1.BDOS.10631874");
-    assert_eq!(ok("/api/processes/26-21-53372").await["process"]["key"], "secop1:26-21-53372");
-    assert_eq!(ok("/api/processes/26-4-14703048-13627725").await["process"]["key"], "secop1:26-4-14703048");
+    assert_eq!(
+        ok("/api/processes/MB-CO-SAMC-009-2026").await["process"]["key"],
+        "secop2:CO1.BDOS.10631874"
+    );
+    assert_eq!(
+        ok("/api/processes/26-21-53372").await["process"]["key"],
+        "secop1:26-21-53372"
+    );
+    assert_eq!(
+        ok("/api/processes/26-4-14703048-13627725").await["process"]["key"],
+        "secop1:26-4-14703048"
+    );
     let c = ok("/api/processes/CO1.PCCNTR.2014577").await;
     assert_eq!(c["process"]["partial"], true);
     let (s, v) = get("/api/processes/CO1.BDOS.1").await;
@@ -208,7 +272,11 @@ async fn bad_input_gets_a_json_4xx_that_says_why() {
         ("/api/search?platform=secop3", 400, "unknown platform"),
         ("/api/search?q=(obra", 400, "unbalanced"),
         ("/api/search?q=%22obra", 400, "unbalanced"),
-        ("/api/search?department=Atlantida", 400, "unknown department"),
+        (
+            "/api/search?department=Atlantida",
+            400,
+            "unknown department",
+        ),
         ("/api/search?modality=rapida", 400, "unknown modality"),
         ("/api/search?cursor=zz", 400, "invalid cursor"),
         ("/api/search?facets=maybe", 400, "facets"),
@@ -216,7 +284,9 @@ async fn bad_input_gets_a_json_4xx_that_says_why() {
     ] {
         let (s, v) = get(path).await;
         assert_eq!(s, status, "{path}: {v}");
-        let msg = v["error"]["message"].as_str().unwrap_or_else(|| panic!("{path}: {v}"));
+        let msg = v["error"]["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{path}: {v}"));
         assert!(msg.contains(needle), "{path}: {msg}");
         assert!(v["error"]["code"].is_string());
     }
@@ -227,7 +297,11 @@ async fn bad_input_gets_a_json_4xx_that_says_why() {
     let v = ok("/api/search?q=title:%20AND%20OR").await;
     assert!(v["total"].is_u64());
     // Writing is not offered.
-    let r = client().post(format!("{}/api/search", base())).send().await.unwrap();
+    let r = client()
+        .post(format!("{}/api/search", base()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 405);
 }
 
@@ -237,7 +311,14 @@ async fn openapi_describes_every_endpoint() {
     assert!(v["openapi"].as_str().unwrap().starts_with("3."));
     let spec = oas3::from_json(v.to_string()).expect("a valid OpenAPI 3.1 document");
     let paths = spec.paths.clone().unwrap_or_default();
-    for path in ["/api/search", "/api/processes/{id}", "/api/monthly", "/api/stats", "/healthz", "/api/openapi.json"] {
+    for path in [
+        "/api/search",
+        "/api/processes/{id}",
+        "/api/monthly",
+        "/api/stats",
+        "/healthz",
+        "/api/openapi.json",
+    ] {
         assert!(paths.contains_key(path), "{path} missing from the spec");
         // And the server answers it.
         let real = path.replace("{id}", "CO1.BDOS.10558939");
@@ -249,7 +330,26 @@ async fn openapi_describes_every_endpoint() {
         .iter()
         .map(|p| p["name"].as_str().unwrap().to_string())
         .collect();
-    for p in ["q", "platform", "nit", "department", "municipality", "modality", "status", "unspsc", "from", "to", "due_from", "due_to", "min_value", "max_value", "sort", "page", "per_page", "cursor"] {
+    for p in [
+        "q",
+        "platform",
+        "nit",
+        "department",
+        "municipality",
+        "modality",
+        "status",
+        "unspsc",
+        "from",
+        "to",
+        "due_from",
+        "due_to",
+        "min_value",
+        "max_value",
+        "sort",
+        "page",
+        "per_page",
+        "cursor",
+    ] {
         assert!(params.contains(&p.to_string()), "{p} not documented");
     }
 }
@@ -303,7 +403,10 @@ async fn excess_load_gets_503_with_retry_after() {
             s => panic!("unexpected status {s}"),
         }
     }
-    assert!(rejected > 0, "64 searches at once with one slot and no queue");
+    assert!(
+        rejected > 0,
+        "64 searches at once with one slot and no queue"
+    );
 }
 
 #[tokio::test]
@@ -314,7 +417,14 @@ async fn the_reader_follows_a_new_import_and_shutdown_is_graceful() {
     let (url, stop) = start(d.path(), |_| {});
     let c = client();
     let count = |c: reqwest::Client, url: String| async move {
-        let v: Value = c.get(format!("{url}/api/search?facets=false")).send().await.unwrap().json().await.unwrap();
+        let v: Value = c
+            .get(format!("{url}/api/search?facets=false"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         v["total"].as_u64().unwrap()
     };
     let before = count(c.clone(), url.clone()).await;
@@ -328,10 +438,16 @@ async fn the_reader_follows_a_new_import_and_shutdown_is_graceful() {
             break;
         }
     }
-    assert!(after > before, "the server did not see the import ({before} → {after})");
+    assert!(
+        after > before,
+        "the server did not see the import ({before} → {after})"
+    );
     stop.send(()).unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(c.get(format!("{url}/healthz")).send().await.is_err(), "still serving after shutdown");
+    assert!(
+        c.get(format!("{url}/healthz")).send().await.is_err(),
+        "still serving after shutdown"
+    );
 }
 
 mod fuzz {
@@ -339,9 +455,30 @@ mod fuzz {
     use proptest::prelude::*;
 
     const KEYS: &[&str] = &[
-        "q", "platform", "nit", "entity", "department", "municipality", "modality", "status", "contract_type",
-        "unspsc", "supplier", "dataset", "from", "to", "due_from", "due_to", "open", "min_value", "max_value",
-        "sort", "page", "per_page", "cursor", "facets",
+        "q",
+        "platform",
+        "nit",
+        "entity",
+        "department",
+        "municipality",
+        "modality",
+        "status",
+        "contract_type",
+        "unspsc",
+        "supplier",
+        "dataset",
+        "from",
+        "to",
+        "due_from",
+        "due_to",
+        "open",
+        "min_value",
+        "max_value",
+        "sort",
+        "page",
+        "per_page",
+        "cursor",
+        "facets",
     ];
 
     proptest! {

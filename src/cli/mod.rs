@@ -36,7 +36,7 @@ pub enum Command {
     /// Load downloaded files: SODA JSON/JSONL, API-named CSV or web-export CSV, optionally gzipped.
     Import(import::Args),
     /// Search both platforms.
-    Search(search::Args),
+    Search(Box<search::Args>),
     /// Show one process, found by any identifier.
     Show(show::Args),
     /// What the index holds: documents per platform and dataset, runs, quarantine.
@@ -89,7 +89,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let dir = cli.data_dir;
     match cli.command {
         Command::Import(a) => import::run(&dir, a),
-        Command::Search(a) => search::run(&dir, a),
+        Command::Search(a) => search::run(&dir, *a),
         Command::Show(a) => show::run(&dir, a),
         Command::Stats(a) => stats::run(&dir, a),
         Command::Serve(a) => serve::run_cmd(&dir, a),
