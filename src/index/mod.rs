@@ -19,7 +19,7 @@ use crate::model::Process;
 use crate::{Error, Result};
 
 /// Memory the index writer may use before it flushes a segment.
-pub const WRITER_HEAP: usize = 192 * 1024 * 1024;
+pub const WRITER_HEAP: usize = 128 * 1024 * 1024;
 
 /// The index in a data directory, with its fields and a reader that reloads on commit.
 #[derive(Clone)]

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use crate::index::{SecopIndex, Writer};
 use crate::sources::datasets::{self, Dataset};
 use crate::sources::{Fragment, Row};
-use crate::state::{self, State};
+use crate::state::{State, StoredRow};
 use crate::{Error, Result};
 
 pub use assemble::assemble;
@@ -28,14 +28,16 @@ pub use assemble::assemble;
 /// Rows between index commits.
 pub const COMMIT_EVERY: usize = 250_000;
 
-/// A row made ready off the writing thread: normalised, hashed, compressed.
+/// A row made ready off the writing thread: normalised, hashed, encoded.
 #[derive(Debug)]
 pub struct PreparedRow {
     /// The row's share of its process.
     pub fragment: Fragment,
-    /// Content hash of the canonical JSON.
+    /// Content hash ([`Row::content_hash`]).
     pub hash: i64,
-    /// Compressed canonical JSON.
+    /// The row's columns.
+    pub header: std::sync::Arc<crate::sources::Header>,
+    /// [`Row::encode`]d values.
     pub raw: Vec<u8>,
 }
 
@@ -61,19 +63,19 @@ pub struct Prepared {
     pub item: std::result::Result<PreparedRow, Rejected>,
 }
 
-/// Normalises, hashes and compresses one row (cheap to run on another thread).
+/// Normalises, hashes and encodes one row (cheap to run on another thread).
 pub fn prepare(ds: &'static dyn Dataset, row: &Row) -> std::result::Result<PreparedRow, Rejected> {
-    let json = row.canonical_json();
     match ds.normalize(row) {
         Ok(fragment) => Ok(PreparedRow {
             fragment,
-            hash: Row::content_hash(&json),
-            raw: state::compress(&json),
+            hash: row.content_hash(),
+            header: row.header().clone(),
+            raw: row.encode(),
         }),
         Err(e) => Err(Rejected {
             dataset: Some(ds.id()),
             reason: e.to_string(),
-            raw: Some(json),
+            raw: Some(row.canonical_json()),
         }),
     }
 }
@@ -123,6 +125,16 @@ pub struct Ingestor<'a> {
     /// Counts so far.
     pub counts: Counts,
     commit_every: usize,
+    timings: Timings,
+}
+
+/// Where a run spent its time (logged at the end with `-v`).
+#[derive(Debug, Default)]
+struct Timings {
+    rows: std::time::Duration,
+    rebuild: std::time::Duration,
+    commit_state: std::time::Duration,
+    commit_index: std::time::Duration,
 }
 
 impl<'a> Ingestor<'a> {
@@ -146,6 +158,7 @@ impl<'a> Ingestor<'a> {
             uncommitted: 0,
             counts: Counts::default(),
             commit_every: COMMIT_EVERY,
+            timings: Timings::default(),
         })
     }
 
@@ -177,7 +190,9 @@ impl<'a> Ingestor<'a> {
             .and_then(|c| f(self.state).map(|_| c));
         match r {
             Ok(c) => {
+                let t = std::time::Instant::now();
                 self.state.commit()?;
+                self.timings.commit_state += t.elapsed();
                 self.counts.add(&c);
                 self.uncommitted += (c.read + c.quarantined) as usize;
                 if self.uncommitted >= self.commit_every {
@@ -195,6 +210,7 @@ impl<'a> Ingestor<'a> {
     }
 
     fn apply_inner(&mut self, batch: Vec<Prepared>) -> Result<Counts> {
+        let t0 = std::time::Instant::now();
         let mut c = Counts::default();
         let mut touched: BTreeSet<String> = BTreeSet::new();
         let mut fresh: HashMap<String, Fragment> = HashMap::new();
@@ -226,8 +242,16 @@ impl<'a> Ingestor<'a> {
                 None => c.new += 1,
             }
             let key = self.resolve(f, &mut touched)?;
-            self.state
-                .put_row(&f.row_key, &key, f.dataset, row.hash, &row.raw, self.run_id)?;
+            let header_id = self.state.header_id(&row.header)?;
+            self.state.put_row(
+                &f.row_key,
+                &key,
+                f.dataset,
+                row.hash,
+                header_id,
+                &row.raw,
+                self.run_id,
+            )?;
             if let Some((_, old_key)) = old
                 && old_key != key
             {
@@ -236,11 +260,14 @@ impl<'a> Ingestor<'a> {
             touched.insert(key);
             fresh.insert(f.row_key.clone(), row.fragment);
         }
+        let t1 = std::time::Instant::now();
+        self.timings.rows += t1 - t0;
         for key in &touched {
             self.rebuild(key, &mut fresh)?;
             self.state.add_pending(key, self.generation)?;
             c.processes += 1;
         }
+        self.timings.rebuild += t1.elapsed();
         if !touched.is_empty() {
             self.state.set_generation(self.generation)?;
             self.dirty = true;
@@ -295,11 +322,11 @@ impl<'a> Ingestor<'a> {
             return Ok(());
         }
         let mut frags = Vec::with_capacity(rows.len());
-        for (row_key, dataset, raw) in rows {
-            match fresh.get(&row_key) {
-                Some(f) => frags.push(f.clone()),
+        for stored in rows {
+            match fresh.remove(&stored.row_key) {
+                Some(f) => frags.push(f),
                 None => {
-                    if let Some(f) = fragment_from_stored(&row_key, &dataset, &raw)? {
+                    if let Some(f) = fragment_from_stored(&stored)? {
                         frags.push(f);
                     }
                 }
@@ -315,7 +342,9 @@ impl<'a> Ingestor<'a> {
     /// Commits the index with the current generation.
     pub fn commit(&mut self) -> Result<()> {
         if self.dirty {
+            let t = std::time::Instant::now();
             self.writer.commit(self.generation)?;
+            self.timings.commit_index += t.elapsed();
             self.state.clear_pending(self.generation)?;
             self.generation += 1;
             self.dirty = false;
@@ -327,6 +356,7 @@ impl<'a> Ingestor<'a> {
     /// Commits, records the run, and releases the writer.
     pub fn finish(mut self, status: &str, extra: serde_json::Value) -> Result<Counts> {
         self.commit()?;
+        tracing::info!(timings = ?self.timings, counts = ?self.counts, "run finished");
         let mut counts = serde_json::to_value(&self.counts)?;
         if let (serde_json::Value::Object(m), serde_json::Value::Object(x)) = (&mut counts, extra) {
             m.extend(x);
@@ -370,14 +400,15 @@ impl<'a> Ingestor<'a> {
 
 /// Rebuilds a fragment from a stored row; `None` for a dataset this version no longer
 /// knows.
-pub fn fragment_from_stored(row_key: &str, dataset: &str, raw: &[u8]) -> Result<Option<Fragment>> {
+pub fn fragment_from_stored(stored: &StoredRow) -> Result<Option<Fragment>> {
+    let (row_key, dataset) = (stored.row_key.as_str(), stored.dataset.as_str());
     let Some(ds) = datasets::by_name(dataset) else {
         tracing::warn!(row_key, dataset, "stored row of an unknown dataset ignored");
         return Ok(None);
     };
-    let json = state::decompress(raw)
+    let row = stored
+        .row()
         .map_err(|e| Error::Other(format!("stored row {row_key} is corrupt: {e}")))?;
-    let row = Row::from_canonical_json(&json)?;
     match ds.normalize(&row) {
         Ok(f) => Ok(Some(f)),
         Err(e) => {
@@ -404,8 +435,8 @@ fn recover(state: &State, index: &SecopIndex, writer: &mut Writer) -> Result<i64
     for key in &keys {
         let rows = state.rows_of(key)?;
         let mut frags = Vec::with_capacity(rows.len());
-        for (row_key, dataset, raw) in rows {
-            if let Some(f) = fragment_from_stored(&row_key, &dataset, &raw)? {
+        for stored in &rows {
+            if let Some(f) = fragment_from_stored(stored)? {
                 frags.push(f);
             }
         }
@@ -434,8 +465,8 @@ pub fn reindex(state: &State, index: &SecopIndex, progress: impl Fn(u64)) -> Res
         for key in &keys {
             let rows = state.rows_of(key)?;
             let mut frags = Vec::with_capacity(rows.len());
-            for (row_key, dataset, raw) in rows {
-                if let Some(f) = fragment_from_stored(&row_key, &dataset, &raw)? {
+            for stored in &rows {
+                if let Some(f) = fragment_from_stored(stored)? {
                     frags.push(f);
                 }
             }
