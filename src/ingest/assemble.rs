@@ -3,6 +3,12 @@
 //! Process rows come first, most recent first; each later fragment only fills what is still
 //! unknown. Awards, contracts, identifiers, sources and UNSPSC codes are unions. A process
 //! known only from contracts is partial.
+//!
+//! Enrichment fragments (a platform's public page) come last and are stricter: they never
+//! change what the open data says. They fill a field only when it is empty (a status, a
+//! modality or a contract type only together with its published text, UNSPSC codes only
+//! when there are none), add identifiers and sources, and bring the `enrichment` object;
+//! they add no awards or contracts.
 
 use chrono::NaiveDateTime;
 
@@ -107,6 +113,41 @@ fn merge(p: &mut Process, o: Process) {
     fill(&mut p.enrichment, &o.enrichment);
 }
 
+/// Merges an enrichment fragment: fills what is empty and nothing else.
+fn merge_enrichment(p: &mut Process, o: Process) {
+    union(&mut p.sources, &o.sources);
+    union(&mut p.ids, &o.ids);
+    if p.unspsc.is_empty() {
+        p.unspsc = o.unspsc;
+    }
+    fill(&mut p.platform, &o.platform);
+    if p.reference.is_none() && p.reference_raw.is_none() {
+        p.reference = o.reference;
+        p.reference_raw = o.reference_raw;
+    }
+    fill_str(&mut p.title, &o.title);
+    if p.modality == Default::default() && p.modality_raw.is_none() {
+        p.modality = o.modality;
+        p.modality_raw = o.modality_raw;
+    }
+    if p.status == Status::Unknown && p.status_raw.is_none() {
+        p.status = o.status;
+        p.status_raw = o.status_raw;
+    }
+    if p.contract_type == Default::default() && p.contract_type_raw.is_none() {
+        p.contract_type = o.contract_type;
+        p.contract_type_raw = o.contract_type_raw;
+    }
+    if p.estimated_value.is_none() && p.currency.is_none() {
+        p.estimated_value = o.estimated_value;
+        p.currency = o.currency;
+    }
+    fill(&mut p.offers_due_at, &o.offers_due_at);
+    fill(&mut p.duration, &o.duration);
+    fill(&mut p.url, &o.url);
+    fill(&mut p.enrichment, &o.enrichment);
+}
+
 /// Merges the fragments of a process under `key`. `None` when there are none.
 pub fn assemble(key: &str, mut frags: Vec<Fragment>) -> Option<Process> {
     frags.sort_by(|a, b| {
@@ -119,7 +160,10 @@ pub fn assemble(key: &str, mut frags: Vec<Fragment>) -> Option<Process> {
     let mut it = frags.into_iter();
     let mut p = it.next()?.process;
     for f in it {
-        merge(&mut p, f.process);
+        match f.role {
+            Role::Enrichment => merge_enrichment(&mut p, f.process),
+            _ => merge(&mut p, f.process),
+        }
     }
     p.key = key.to_string();
     p.partial = partial;
