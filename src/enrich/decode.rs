@@ -46,7 +46,7 @@ fn charset_param(ct: &str) -> Option<&'static Encoding> {
     let rest = rest.strip_prefix('=')?.trim_start();
     let rest = rest.trim_start_matches(['"', '\'']);
     let end = rest
-        .find(|c: char| c == '"' || c == '\'' || c == ';' || c == ' ' || c == '>' || c == '/')
+        .find(['"', '\'', ';', ' ', '>', '/'])
         .unwrap_or(rest.len());
     let label = &rest[..end];
     let enc = Encoding::for_label(label.as_bytes())?;

@@ -227,6 +227,11 @@ impl Fetcher {
                         tracing::info!(?d, "robots.txt asks for a longer crawl delay");
                         self.politeness.interval = d;
                         self.limiter = limiter(d);
+                        // robots.txt itself was the last request: the next one waits a
+                        // whole delay from now.
+                        if let Some(l) = &self.limiter {
+                            let _ = l.check();
+                        }
                     }
                 }
                 self.robots = Some(r);

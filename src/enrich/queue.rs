@@ -90,7 +90,7 @@ pub fn requeue_stale(state: &State, days: u32) -> Result<u64> {
     let n = state.conn().execute(
         "UPDATE enrich_queue SET status = 'pending'
          WHERE status IN ('done', 'failed')
-           AND COALESCE(tried_at, '') < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?1)",
+           AND COALESCE(tried_at, '') <= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?1)",
         [format!("-{days} days")],
     )?;
     Ok(n as u64)

@@ -102,7 +102,7 @@ fn grid(v: &str) -> Vec<Map<String, Value>> {
 }
 
 /// The cell of a grid row whose folded column title satisfies `pred`.
-fn col<'m>(m: &'m Map<String, Value>, pred: impl Fn(&str) -> bool) -> Option<&'m str> {
+fn col(m: &Map<String, Value>, pred: impl Fn(&str) -> bool) -> Option<&str> {
     m.iter()
         .find(|(k, v)| pred(&fold(k)) && v.as_str().is_some_and(|s| !s.trim().is_empty()))
         .and_then(|(_, v)| v.as_str())
