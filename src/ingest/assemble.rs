@@ -220,3 +220,95 @@ pub fn shorten(s: &str, max: usize) -> String {
     let end = cut.rfind(' ').filter(|&i| i > max / 2).unwrap_or(cut.len());
     format!("{}…", cut[..end].trim_end())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ContractType, Modality, Platform};
+
+    fn frag(role: Role, row_key: &str, p: Process) -> Fragment {
+        Fragment {
+            dataset: if role == Role::Enrichment {
+                "secop1-detalle"
+            } else {
+                "f789-7hwg"
+            },
+            row_key: row_key.into(),
+            strong_key: Some("secop1:25-1-1".into()),
+            link_ids: Vec::new(),
+            role,
+            process: p,
+            event_date: None,
+        }
+    }
+
+    #[test]
+    fn enrichment_fills_and_never_overrides() {
+        let open_data = Process {
+            platform: Some(Platform::SecopI),
+            sources: vec!["f789-7hwg".into()],
+            ids: vec!["25-1-1".into()],
+            title: "Open data title".into(),
+            modality: Modality::Licitacion,
+            modality_raw: Some("LICITACIoN PuBLICA".into()),
+            unspsc: vec!["72141000".into()],
+            estimated_value: Some(100),
+            ..Process::default()
+        };
+        let page = Process {
+            platform: Some(Platform::SecopI),
+            sources: vec!["secop1-detalle".into()],
+            ids: vec!["25-1-1".into(), "2025440350025".into()],
+            title: "Page title".into(),
+            modality: Modality::ConcursoMeritos,
+            modality_raw: Some("Concurso de Méritos Abierto".into()),
+            status: Status::Closed,
+            status_raw: Some("Liquidado".into()),
+            contract_type: ContractType::Obra,
+            contract_type_raw: Some("Obra".into()),
+            unspsc: vec!["80101500".into()],
+            estimated_value: Some(999),
+            offers_due_at: chrono::NaiveDate::from_ymd_opt(2025, 2, 26)
+                .and_then(|d| d.and_hms_opt(8, 30, 0)),
+            contracts: vec![Contract {
+                id: "069-25".into(),
+                ..Contract::default()
+            }],
+            enrichment: Some(serde_json::json!({"BPIN": ["2025440350025"]})),
+            ..Process::default()
+        };
+        // The enrichment sorts after process rows whatever the order given.
+        let p = assemble(
+            "secop1:25-1-1",
+            vec![
+                frag(Role::Enrichment, "secop1-detalle:25-1-1", page.clone()),
+                frag(Role::Process, "f789-7hwg:25-1-1:-", open_data),
+            ],
+        )
+        .unwrap();
+        assert!(!p.partial);
+        assert_eq!(p.title, "Open data title");
+        assert_eq!(p.modality, Modality::Licitacion);
+        assert_eq!(p.modality_raw.as_deref(), Some("LICITACIoN PuBLICA"));
+        assert_eq!(p.unspsc, ["72141000"]);
+        assert_eq!(p.estimated_value, Some(100));
+        // Filled: what the open data lacked.
+        assert_eq!(p.status, Status::Closed);
+        assert_eq!(p.status_raw.as_deref(), Some("Liquidado"));
+        assert_eq!(p.contract_type, ContractType::Obra);
+        assert!(p.offers_due_at.is_some());
+        assert!(p.enrichment.is_some());
+        assert_eq!(p.ids, ["25-1-1", "2025440350025"]);
+        assert_eq!(p.sources, ["f789-7hwg", "secop1-detalle"]);
+        // Linked contracts stay in the enrichment: no double counting of values.
+        assert!(p.contracts.is_empty());
+
+        // Alone (its open-data rows gone), the page still makes a record, marked partial.
+        let alone = assemble(
+            "secop1:25-1-1",
+            vec![frag(Role::Enrichment, "secop1-detalle:25-1-1", page)],
+        )
+        .unwrap();
+        assert!(alone.partial);
+    }
+}
