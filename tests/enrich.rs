@@ -805,7 +805,7 @@ fn the_command_line() {
         "contratacion@albania-laguajira.gov.co",
         "Sistema General de Regalías - SGR",
         "linked contract 001-25: ANGULO SERVICIOS E INGENIERIA S.A.S $ 54.193.734",
-        "2025-12-22T08:30:00",
+        "Cierre                                 2025-12-22 08:30",
     ] {
         assert!(shown.contains(s), "{s:?} not in\n{shown}");
     }

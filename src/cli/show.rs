@@ -171,10 +171,13 @@ pub fn print_process(out: &mut impl Write, p: &Process) -> std::io::Result<()> {
 fn enrichment_value(key: &str, v: &serde_json::Value) -> String {
     use serde_json::Value;
     match v {
-        Value::String(s) => s
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect(),
+        Value::String(s) => match chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S") {
+            Ok(t) => t.format("%Y-%m-%d %H:%M").to_string(),
+            Err(_) => s
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect(),
+        },
         Value::Number(n) => match n.as_i64() {
             Some(i) if key == "valor" || key.starts_with("Cuant") => format_cop(i),
             _ => n.to_string(),
@@ -207,8 +210,11 @@ fn print_enrichment(
         writeln!(out, "  {k:<38} {}", enrichment_value(k, v))?;
     }
     if let Some(serde_json::Value::Object(c)) = e.get("Cronograma") {
+        // The schedule's other dates (opening and closing are above).
         for (k, v) in c {
-            writeln!(out, "  {k:<38} {}", enrichment_value(k, v))?;
+            if Some(v) != e.get("Apertura") && Some(v) != e.get("Cierre") {
+                writeln!(out, "  {k:<38} {}", enrichment_value(k, v))?;
+            }
         }
     }
     if let Some(serde_json::Value::Array(cs)) = e.get("contratos") {
