@@ -22,6 +22,8 @@ pub enum BlockKind {
     Error,
     /// HTTP 429 or 503: too many requests, come back later.
     Throttled,
+    /// A redirect to another site (a challenge or login page elsewhere).
+    Redirect,
 }
 
 impl BlockKind {
@@ -32,6 +34,7 @@ impl BlockKind {
             BlockKind::Captcha => "a captcha page",
             BlockKind::Error => "an error page",
             BlockKind::Throttled => "a 'too many requests' answer",
+            BlockKind::Redirect => "a redirect to another site",
         }
     }
 }
@@ -116,6 +119,10 @@ pub fn classify(status: u16, text: &str, page: &DetailPage) -> Verdict {
     if status == 404 || status == 410 {
         return Verdict::NotFound;
     }
+    if (300..400).contains(&status) {
+        // Same-host redirects were followed: this one leads elsewhere.
+        return Verdict::Blocked(BlockKind::Redirect);
+    }
     if (200..300).contains(&status) && page.is_detail() {
         return Verdict::Detail;
     }
@@ -174,6 +181,7 @@ mod tests {
         );
         assert_eq!(verdict(429, ""), Verdict::Blocked(BlockKind::Throttled));
         assert_eq!(verdict(404, ""), Verdict::NotFound);
+        assert_eq!(verdict(302, ""), Verdict::Blocked(BlockKind::Redirect));
         assert_eq!(
             verdict(200, "<html><body>Hola</body></html>"),
             Verdict::Unrecognised

@@ -105,7 +105,21 @@ impl Fetcher {
             .user_agent(politeness.user_agent.clone())
             .timeout(politeness.timeout)
             .connect_timeout(politeness.timeout.min(Duration::from_secs(10)))
-            .redirect(reqwest::redirect::Policy::limited(3))
+            // Follow a few redirects on the same host; one to another host (a challenge or
+            // login page elsewhere) is not followed and counts as a block.
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                let same_host = attempt
+                    .previous()
+                    .first()
+                    .is_some_and(|first| first.host_str() == attempt.url().host_str());
+                if attempt.previous().len() > 3 {
+                    attempt.error("too many redirects")
+                } else if same_host {
+                    attempt.follow()
+                } else {
+                    attempt.stop()
+                }
+            }))
             .build()
             .map_err(|e| Error::Other(format!("cannot build the HTTP client: {e}")))?;
         Ok(Fetcher {
