@@ -812,6 +812,46 @@ fn redirects_within_the_portal_are_followed_others_are_blocks() {
 }
 
 #[test]
+fn another_writer_does_not_stop_the_reading() {
+    let mock = Mock::new();
+    let addr = spawn(mock.clone());
+    let o = Options {
+        limit: Some(3),
+        commit_every: 1,
+        busy_retry: Duration::from_millis(50),
+        ..options(addr)
+    };
+
+    // Another writer (an import, a harvest) holds the index for a while: the pages read
+    // meanwhile wait in memory and are stored when it is done.
+    let dir = data_dir();
+    let d = dir.path();
+    let w = SecopIndex::open(d).unwrap().writer().unwrap();
+    let holder = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        w.finish().unwrap();
+    });
+    let r = enrich::run(d, &o, &mut |_, _| {}).unwrap();
+    holder.join().unwrap();
+    assert_eq!((r.enriched, r.unsaved, r.queue.done), (3, 0, 3));
+    for c in [CMA, LIC, OLD] {
+        assert!(find(d, c).enrichment.is_some(), "{c}");
+    }
+
+    // Held to the end: nothing is stored, and the pages stay queued.
+    let dir = data_dir();
+    let d = dir.path();
+    let w = SecopIndex::open(d).unwrap().writer().unwrap();
+    let r = enrich::run(d, &o, &mut |_, _| {}).unwrap();
+    assert_eq!((r.unsaved, r.queue.done, r.queue.pending), (3, 0, 6));
+    w.finish().unwrap();
+    assert!(find(d, CMA).enrichment.is_none());
+    let r = enrich::run(d, &o, &mut |_, _| {}).unwrap();
+    assert_eq!((r.enriched, r.unsaved, r.queue.done), (3, 0, 3));
+    assert!(find(d, CMA).enrichment.is_some());
+}
+
+#[test]
 fn the_command_line() {
     let dir = data_dir();
     let d = dir.path().to_str().unwrap();

@@ -185,6 +185,13 @@ fn print_report(r: &Report, json: bool) -> anyhow::Result<()> {
             )?;
         }
     }
+    if r.unsaved > 0 {
+        eprintln!(
+            "secop: {} page(s) read could not be stored: another secop process held the index \
+             to the end. They stay queued and are read again next time",
+            r.unsaved
+        );
+    }
     if let Some(m) = r.message() {
         eprintln!("secop: {m}");
     }

@@ -22,7 +22,9 @@
 //! [`secop1-detalle`](crate::sources::datasets::secop1_detalle) and goes through
 //! [`crate::ingest`] like any row: crash-safe, deduplicated, re-normalisable. Its
 //! fragment only fills what the open data left empty. A block page writes nothing but
-//! the queue's note: the open-data record stays as it was.
+//! the queue's note: the open-data record stays as it was. Pages are stored in batches,
+//! each in a short write session, so that a run that lasts hours does not keep an import
+//! or a harvest from writing.
 
 pub mod block;
 pub mod decode;
@@ -72,8 +74,11 @@ pub struct Options {
     pub max_backoff: Duration,
     /// Failures in a row (no connection, unreadable pages) that stop the run (default 5).
     pub max_failures: u32,
-    /// Pages between index commits (default 20).
+    /// Pages stored together in one short write session (default 20).
     pub commit_every: usize,
+    /// How long to wait before trying the index writer again when another process holds
+    /// it (default 5 s).
+    pub busy_retry: Duration,
 }
 
 impl Default for Options {
@@ -90,6 +95,7 @@ impl Default for Options {
             max_backoff: Duration::from_secs(15 * 60),
             max_failures: 5,
             commit_every: 20,
+            busy_retry: Duration::from_secs(5),
         }
     }
 }
@@ -189,6 +195,9 @@ pub struct Report {
     pub not_found: u64,
     /// Pages that could not be fetched or read.
     pub failed: u64,
+    /// Pages read but not stored because another process held the index to the end; they
+    /// stay queued.
+    pub unsaved: u64,
     /// Why the run stopped early, if it did.
     pub stopped: Option<Stop>,
     /// The interval between requests that was in force, in milliseconds.
@@ -271,12 +280,29 @@ pub async fn run_async(
         "interval_ms": opts.politeness.interval.as_millis() as u64,
     })
     .to_string();
-    let mut ing = Ingestor::new(&state, &index, "enrich", &args)?;
-    ing.set_commit_every(opts.commit_every);
-    match work(&state, &mut ing, opts, stop, on_item).await {
+    state.mark_interrupted("enrich")?;
+    let run_id = state.start_run("enrich", &args)?;
+    let mut writes = Writes {
+        state: &state,
+        index: &index,
+        run_id,
+        buf: Vec::new(),
+        counts: Counts::default(),
+        source: Arc::from("enrich"),
+    };
+    let r = work(&state, &mut writes, opts, stop, on_item).await;
+    // What was read but not yet stored: wait a little for the writer, then give up (the
+    // constancias stay queued and are read again next time).
+    let flushed = match &r {
+        Ok(_) => writes.flush_patiently(opts, 12).await,
+        Err(_) => Ok(false),
+    };
+    match r.and_then(|rep| flushed.map(|_| rep)) {
         Ok(mut report) => {
-            report.counts = ing.counts.clone();
-            let extra = serde_json::json!({ "enrich": {
+            report.unsaved = writes.buf.len() as u64;
+            report.counts = writes.counts.clone();
+            let mut counts = serde_json::to_value(&report.counts)?;
+            counts["enrich"] = serde_json::json!({
                 "status": report.status(),
                 "fetched": report.fetched,
                 "enriched": report.enriched,
@@ -284,16 +310,92 @@ pub async fn run_async(
                 "blocked": report.blocked,
                 "not_found": report.not_found,
                 "failed": report.failed,
+                "unsaved": report.unsaved,
                 "stopped": report.stopped,
-            }});
-            ing.finish(report.status(), extra)?;
+            });
+            state.finish_run(run_id, report.status(), &counts)?;
             report.queue = queue::counts(&state)?;
             Ok(report)
         }
         Err(e) => {
-            let _ = ing.fail(&e.to_string());
+            let counts = serde_json::json!({ "counts": writes.counts, "error": e.to_string() });
+            let _ = state.finish_run(run_id, "failed", &counts);
             Err(e)
         }
+    }
+}
+
+/// Pages read and waiting to be stored, and the short write sessions that store them.
+///
+/// The index has one writer per data directory. A run reads a page every 2 s and may go on
+/// for hours, so it does not hold the writer: it stores pages in batches, each in a short
+/// session, and lets an import or a harvest write in between. A crash loses at most the
+/// pages of one batch, which stay queued and are read again.
+struct Writes<'a> {
+    state: &'a State,
+    index: &'a SecopIndex,
+    run_id: i64,
+    /// (constancia, row, HTTP status)
+    buf: Vec<(String, ingest::PreparedRow, u16)>,
+    counts: Counts,
+    source: Arc<str>,
+}
+
+impl Writes<'_> {
+    /// Stores the waiting pages in one transaction with their queue status. False when
+    /// another process holds the writer (the pages stay waiting).
+    fn flush(&mut self) -> Result<bool> {
+        if self.buf.is_empty() {
+            return Ok(true);
+        }
+        let mut ing = match Ingestor::resume_run(self.state, self.index, self.run_id) {
+            Ok(i) => i,
+            Err(Error::Busy(_)) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        let items = std::mem::take(&mut self.buf);
+        let done: Vec<(String, u16)> = items.iter().map(|(c, _, s)| (c.clone(), *s)).collect();
+        let batch = items
+            .into_iter()
+            .map(|(_, row, _)| Prepared {
+                source: self.source.clone(),
+                line: None,
+                item: Ok(row),
+            })
+            .collect();
+        let r = ing.apply_with(batch, |st| {
+            for (c, s) in &done {
+                queue::mark_done(st, c, *s)?;
+            }
+            Ok(())
+        });
+        match r {
+            Ok(_) => {
+                self.counts.add(&ing.release()?);
+                Ok(true)
+            }
+            Err(e) => {
+                let _ = ing.release();
+                Err(e)
+            }
+        }
+    }
+
+    /// [`Writes::flush`], trying again every `busy_retry` up to `tries` times.
+    async fn flush_patiently(&mut self, opts: &Options, tries: u32) -> Result<bool> {
+        for i in 0..tries.max(1) {
+            if self.flush()? {
+                return Ok(true);
+            }
+            if i == 0 {
+                tracing::warn!(
+                    pages = self.buf.len(),
+                    "another secop process is writing to the index; the pages read wait"
+                );
+            }
+            tokio::time::sleep(opts.busy_retry).await;
+        }
+        Ok(false)
     }
 }
 
@@ -326,7 +428,7 @@ async fn read_answer(a: fetch::Answer) -> std::result::Result<(Verdict, page::De
 
 async fn work(
     state: &State,
-    ing: &mut Ingestor<'_>,
+    writes: &mut Writes<'_>,
     opts: &Options,
     stop: &AtomicBool,
     on_item: &mut dyn FnMut(&str, &Outcome),
@@ -384,7 +486,6 @@ async fn work(
     }
     report.interval_ms = fetcher.interval().as_millis() as u64;
 
-    let source: Arc<str> = Arc::from("enrich");
     let mut blocks = 0u32;
     let mut failures = 0u32;
     for item in items {
@@ -459,16 +560,12 @@ async fn work(
                                 transient: false,
                             },
                             Ok(prepared) => {
-                                let batch = vec![Prepared {
-                                    source: source.clone(),
-                                    line: None,
-                                    item: Ok(prepared),
-                                }];
-                                let counts = ing
-                                    .apply_with(batch, |st| queue::mark_done(st, c, http_status))?;
-                                if counts.unchanged > 0 {
+                                let stored = state.row(&prepared.fragment.row_key)?;
+                                if stored.is_some_and(|(h, _)| h == prepared.hash) {
+                                    queue::mark_done(state, c, http_status)?;
                                     Outcome::Unchanged
                                 } else {
+                                    writes.buf.push((c.to_string(), prepared, http_status));
                                     Outcome::Enriched {
                                         fields: p.field_count(),
                                     }
@@ -537,6 +634,17 @@ async fn work(
             }
         }
         on_item(c, &outcome);
+        if writes.buf.len() >= opts.commit_every.max(1) && !writes.flush()? {
+            // Another process is writing: keep reading while the pages fit in memory,
+            // then wait for it.
+            let cap = opts.commit_every.max(1) * 5;
+            while writes.buf.len() >= cap && !writes.flush()? {
+                if !pause(opts.busy_retry, stop).await {
+                    report.stopped = Some(Stop::Interrupted);
+                    break;
+                }
+            }
+        }
         if report.stopped.is_some() {
             break;
         }

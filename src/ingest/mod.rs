@@ -149,6 +149,34 @@ impl<'a> Ingestor<'a> {
         })
     }
 
+    /// Opens the writer for a run started earlier with [`State::start_run`], repairing the
+    /// index after a crash like [`Ingestor::new`]. A slow run (`secop enrich` reads one
+    /// page every 2 s) writes in short sessions with this and [`Ingestor::release`], so that
+    /// other writers (import, harvest) get in between.
+    pub fn resume_run(state: &'a State, index: &SecopIndex, run_id: i64) -> Result<Ingestor<'a>> {
+        let mut writer = index.writer()?;
+        let generation = recover(state, index, &mut writer)?;
+        Ok(Ingestor {
+            state,
+            writer,
+            run_id,
+            generation: generation + 1,
+            dirty: false,
+            uncommitted: 0,
+            counts: Counts::default(),
+            commit_every: COMMIT_EVERY,
+        })
+    }
+
+    /// Commits and releases the writer, leaving the run open (see
+    /// [`Ingestor::resume_run`]). Returns this session's counts.
+    pub fn release(mut self) -> Result<Counts> {
+        self.commit()?;
+        let c = self.counts.clone();
+        self.writer.finish()?;
+        Ok(c)
+    }
+
     /// The run id (for quarantine entries written by callers).
     pub fn run_id(&self) -> i64 {
         self.run_id
