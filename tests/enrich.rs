@@ -761,6 +761,15 @@ fn cut_and_foreign_pages_are_not_stored() {
         enrich::queue::status_of(&state, LIC).unwrap().unwrap().0,
         "failed"
     );
+    // One run at a time per data directory.
+    let lock = enrich::RunLock::acquire(d).unwrap();
+    let err = enrich::run(d, &options(addr), &mut |_, _| {}).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("another `secop enrich` is running"),
+        "{err}"
+    );
+    drop(lock);
     // Unknown constancias are refused before any request.
     let o = Options {
         constancias: vec!["99-9-999".into()],

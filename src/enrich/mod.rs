@@ -268,6 +268,7 @@ pub async fn run_async(
     stop: &AtomicBool,
     on_item: &mut dyn FnMut(&str, &Outcome),
 ) -> Result<Report> {
+    let _lock = RunLock::acquire(dir)?;
     let state = State::open(dir)?;
     let index = SecopIndex::open(dir)?;
     queue::init(&state)?;
@@ -396,6 +397,43 @@ impl Writes<'_> {
             tokio::time::sleep(opts.busy_retry).await;
         }
         Ok(false)
+    }
+}
+
+/// One `secop enrich` at a time per data directory: two runs would double the load on the
+/// portal and send requests in parallel. The lock is an exclusive transaction on a small
+/// SQLite file, so the operating system releases it when the process ends, however it
+/// ends.
+pub struct RunLock {
+    _conn: rusqlite::Connection,
+}
+
+impl RunLock {
+    /// The lock file inside the data directory.
+    pub const FILE: &'static str = "enrich.lock";
+
+    /// Takes the lock, or says that another run holds it.
+    pub fn acquire(dir: &Path) -> Result<RunLock> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::file(dir, format!("cannot create the data directory: {e}")))?;
+        let conn = rusqlite::Connection::open(dir.join(Self::FILE))?;
+        conn.busy_timeout(Duration::ZERO)?;
+        match conn.execute_batch("BEGIN EXCLUSIVE") {
+            Ok(()) => Ok(RunLock { _conn: conn }),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                Err(Error::Other(format!(
+                    "another `secop enrich` is running on {}; one at a time keeps the portal's \
+                     load at one request per interval",
+                    dir.display()
+                )))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }
 
