@@ -111,6 +111,17 @@ const ERROR_MARKERS: &[&str] = &[
     "pagina de error",
 ];
 
+/// Markers of a page that says the process does not exist.
+const NOT_FOUND_MARKERS: &[&str] = &[
+    "no se encontro",
+    "no se encontraron",
+    "no existe",
+    "no hay resultados",
+    "proceso no encontrado",
+    "constancia no valida",
+    "no se ha encontrado",
+];
+
 /// Classifies an answer from its HTTP status, its text and what the parser found in it.
 pub fn classify(status: u16, text: &str, page: &DetailPage) -> Verdict {
     if status == 429 || status == 503 {
@@ -137,6 +148,8 @@ pub fn classify(status: u16, text: &str, page: &DetailPage) -> Verdict {
         Verdict::Blocked(BlockKind::Waf)
     } else if has(ERROR_MARKERS) || status >= 500 {
         Verdict::Blocked(BlockKind::Error)
+    } else if has(NOT_FOUND_MARKERS) {
+        Verdict::NotFound
     } else {
         Verdict::Unrecognised
     }
@@ -182,6 +195,13 @@ mod tests {
         assert_eq!(verdict(429, ""), Verdict::Blocked(BlockKind::Throttled));
         assert_eq!(verdict(404, ""), Verdict::NotFound);
         assert_eq!(verdict(302, ""), Verdict::Blocked(BlockKind::Redirect));
+        assert_eq!(
+            verdict(
+                200,
+                "<html><body><p>No se encontró el proceso solicitado</p></body></html>"
+            ),
+            Verdict::NotFound
+        );
         assert_eq!(
             verdict(200, "<html><body>Hola</body></html>"),
             Verdict::Unrecognised
