@@ -300,6 +300,8 @@ struct Mock {
     blocking: AtomicBool,
     /// constancia → Location of a 302.
     redirects: Mutex<HashMap<String, String>>,
+    /// Answer every detail request with 429 and `Retry-After: 120`.
+    throttle: AtomicBool,
     log: Mutex<Vec<Hit>>,
     inflight: AtomicUsize,
     max_inflight: AtomicUsize,
@@ -327,6 +329,7 @@ impl Mock {
             block_from: Mutex::new(None),
             blocking: AtomicBool::new(false),
             redirects: Mutex::new(HashMap::new()),
+            throttle: AtomicBool::new(false),
             log: Mutex::new(Vec::new()),
             inflight: AtomicUsize::new(0),
             max_inflight: AtomicUsize::new(0),
@@ -380,6 +383,14 @@ fn answer(m: &Mock, uri: &Uri) -> Response {
         .and_then(|q| q.strip_prefix("numConstancia="))
         .unwrap_or_default()
         .to_string();
+    if m.throttle.load(Ordering::SeqCst) {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "120")],
+            "Too Many Requests",
+        )
+            .into_response();
+    }
     if uri.path() == "/consultas/detalleProceso.do"
         && let Some(to) = m.redirects.lock().unwrap().get(&c)
     {
@@ -858,6 +869,29 @@ fn another_writer_does_not_stop_the_reading() {
     let r = enrich::run(d, &o, &mut |_, _| {}).unwrap();
     assert_eq!((r.enriched, r.unsaved, r.queue.done), (3, 0, 3));
     assert!(find(d, CMA).enrichment.is_some());
+}
+
+#[test]
+fn a_long_retry_after_ends_the_run() {
+    let dir = data_dir();
+    let d = dir.path();
+    let mock = Mock::new();
+    mock.throttle.store(true, Ordering::SeqCst);
+    let addr = spawn(mock.clone());
+    let t0 = Instant::now();
+    let r = enrich::run(d, &options(addr), &mut |_, _| {}).unwrap();
+    // Asked to come back in two minutes, longer than the longest wait: it stops at once.
+    assert!(t0.elapsed() < Duration::from_secs(5));
+    assert_eq!(
+        r.stopped,
+        Some(Stop::Blocked {
+            kind: BlockKind::Throttled,
+            pages: 1,
+            last: LIC.into()
+        })
+    );
+    assert_eq!(mock.detail_hits().len(), 1);
+    assert_eq!(r.queue.blocked, 1);
 }
 
 #[test]

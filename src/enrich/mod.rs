@@ -635,7 +635,9 @@ async fn work(
                 queue::mark_blocked(state, c, Some(*http_status), kind.describe())?;
                 report.blocked += 1;
                 blocks += 1;
-                if blocks >= opts.max_blocks {
+                // A Retry-After longer than the longest wait: come back another time.
+                let too_long = retry_after.is_some_and(|ra| ra > opts.max_backoff);
+                if blocks >= opts.max_blocks || too_long {
                     report.stopped = Some(Stop::Blocked {
                         kind: *kind,
                         pages: blocks,
@@ -644,8 +646,8 @@ async fn work(
                 } else {
                     let exp = opts.backoff.saturating_mul(1 << (blocks - 1).min(16));
                     wait = Some(
-                        exp.max(retry_after.unwrap_or_default())
-                            .min(opts.max_backoff),
+                        exp.min(opts.max_backoff)
+                            .max(retry_after.unwrap_or_default()),
                     );
                 }
             }
