@@ -17,10 +17,13 @@
 //! * [`ingest`] upserts rows into the [`state`] database, joins and assembles them into
 //!   processes and feeds the [`index`], keeping both consistent across crashes.
 //! * [`query`] turns a search request into a tantivy query and collects hits and facets.
+//! * [`enrich`] reads SECOP I public detail pages, politely, to add what the open data
+//!   lacks; the pages become rows of the `secop1-detalle` pseudo-dataset.
 //! * [`cli`] is one module per command.
 
 pub mod cli;
 pub mod demo;
+pub mod enrich;
 pub mod error;
 pub mod http;
 pub mod index;

@@ -1,5 +1,6 @@
 //! The command line: one module per command, and the error handling of the binary.
 
+mod enrich;
 mod import;
 mod output;
 mod search;
@@ -35,6 +36,9 @@ pub struct Cli {
 pub enum Command {
     /// Load downloaded files: SODA JSON/JSONL, API-named CSV or web-export CSV, optionally gzipped.
     Import(import::Args),
+    /// Fetch SECOP I detail pages for records that lack the detail, politely (one request
+    /// every 2 s, robots.txt obeyed, stops at the portal's block pages).
+    Enrich(enrich::Args),
     /// Search both platforms.
     Search(Box<search::Args>),
     /// Show one process, found by any identifier.
@@ -89,6 +93,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let dir = cli.data_dir;
     match cli.command {
         Command::Import(a) => import::run(&dir, a),
+        Command::Enrich(a) => enrich::run(&dir, a),
         Command::Search(a) => search::run(&dir, *a),
         Command::Show(a) => show::run(&dir, a),
         Command::Stats(a) => stats::run(&dir, a),

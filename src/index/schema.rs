@@ -260,12 +260,15 @@ pub fn stem(word: &str) -> String {
     out
 }
 
+/// Stems already computed, by word.
+type StemCache = FxHashMap<Box<str>, Box<str>>;
+
 /// [`stem`] into a buffer. Words repeat endlessly in procurement text, so each thread keeps
 /// the stems it has computed (bounded; cleared when full).
 fn stem_into(word: &str, out: &mut String) {
     const MAX: usize = 200_000;
     thread_local! {
-        static CACHE: RefCell<(frostem::Stemmer, FxHashMap<Box<str>, Box<str>>)> = RefCell::new((
+        static CACHE: RefCell<(frostem::Stemmer, StemCache)> = RefCell::new((
             frostem::Stemmer::new(frostem::Algorithm::Spanish),
             FxHashMap::default(),
         ));

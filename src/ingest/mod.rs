@@ -145,10 +145,20 @@ impl<'a> Ingestor<'a> {
         kind: &str,
         args: &str,
     ) -> Result<Ingestor<'a>> {
+        // The writer first: a second writer fails here, before any run is recorded.
+        let mut ing = Ingestor::resume_run(state, index, 0)?;
+        state.mark_interrupted(kind)?;
+        ing.run_id = state.start_run(kind, args)?;
+        Ok(ing)
+    }
+
+    /// Opens the writer for a run started earlier with [`State::start_run`], repairing the
+    /// index after a crash like [`Ingestor::new`]. A slow run (`secop enrich` reads one
+    /// page every 2 s) writes in short sessions with this and [`Ingestor::release`], so that
+    /// other writers (import, harvest) get in between.
+    pub fn resume_run(state: &'a State, index: &SecopIndex, run_id: i64) -> Result<Ingestor<'a>> {
         let mut writer = index.writer()?;
         let generation = recover(state, index, &mut writer)?;
-        state.mark_interrupted(kind)?;
-        let run_id = state.start_run(kind, args)?;
         Ok(Ingestor {
             state,
             writer,
@@ -160,6 +170,15 @@ impl<'a> Ingestor<'a> {
             commit_every: COMMIT_EVERY,
             timings: Timings::default(),
         })
+    }
+
+    /// Commits and releases the writer, leaving the run open (see
+    /// [`Ingestor::resume_run`]). Returns this session's counts.
+    pub fn release(mut self) -> Result<Counts> {
+        self.commit()?;
+        let c = self.counts.clone();
+        self.writer.finish()?;
+        Ok(c)
     }
 
     /// The run id (for quarantine entries written by callers).
