@@ -34,5 +34,6 @@ pub mod query;
 pub mod sources;
 pub mod state;
 pub mod stats;
+pub mod transition;
 
 pub use error::{Error, Result};

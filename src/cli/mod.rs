@@ -7,6 +7,7 @@ mod search;
 mod serve;
 mod show;
 mod stats;
+mod transition;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +46,8 @@ pub enum Command {
     Show(show::Args),
     /// What the index holds: documents per platform and dataset, runs, quarantine.
     Stats(stats::Args),
+    /// How far entities have moved from SECOP I to SECOP II, month by month.
+    Transition(transition::Args),
     /// Serve the search API and the web page (indexes the bundled demo data on an empty data directory).
     Serve(serve::Args),
     /// Rebuild the index from the state database (after an upgrade).
@@ -97,6 +100,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search(a) => search::run(&dir, *a),
         Command::Show(a) => show::run(&dir, a),
         Command::Stats(a) => stats::run(&dir, a),
+        Command::Transition(a) => transition::run(&dir, a),
         Command::Serve(a) => serve::run_cmd(&dir, a),
         Command::Reindex => stats::reindex(&dir),
     }

@@ -198,6 +198,9 @@ pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
     if let Some(b) = buyer_key(p) {
         d.add_text(f.buyer, b);
     }
+    if !p.buyer.name.is_empty() {
+        d.add_text(f.buyer_name, &p.buyer.name);
+    }
     if let Some(v) = p.value() {
         d.add_i64(f.value, v);
     }

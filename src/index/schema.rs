@@ -60,6 +60,8 @@ pub struct Fields {
     pub nit: Field,
     /// Buyer key: the NIT, or `n:` and the folded name when the NIT is missing.
     pub buyer: Field,
+    /// The buyer's name as published (for naming buyers in aggregations).
+    pub buyer_name: Field,
     /// Supplier identifiers (normalised).
     pub supplier_ids: Field,
     /// UNSPSC codes and all their prefixes (2, 4, 6 and 8 digits).
@@ -113,7 +115,8 @@ pub fn build() -> (Schema, Fields) {
         status: b.add_text_field("status", keyword.clone()),
         contract_type: b.add_text_field("contract_type", keyword.clone()),
         nit: b.add_text_field("nit", keyword.clone()),
-        buyer: b.add_text_field("buyer", keyword),
+        buyer: b.add_text_field("buyer", keyword.clone()),
+        buyer_name: b.add_text_field("buyer_name", keyword),
         supplier_ids: b.add_text_field("supplier_ids", STRING),
         unspsc: b.add_text_field("unspsc", STRING),
         value: b.add_i64_field("value", int.clone()),
