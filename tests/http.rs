@@ -280,6 +280,7 @@ async fn openapi_describes_every_endpoint() {
         "/api/search",
         "/api/processes/{id}",
         "/api/monthly",
+        "/api/transition",
         "/api/stats",
         "/healthz",
         "/api/openapi.json",
