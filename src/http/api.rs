@@ -22,13 +22,14 @@ use crate::query::SearchParams;
         description = "One search over SECOP I and SECOP II, Colombia's public-procurement platforms. Read-only.",
         license(name = "MIT OR Apache-2.0")
     ),
-    paths(search, process, monthly, stats, healthz, openapi_json),
+    paths(search, process, monthly, transition, stats, healthz, openapi_json),
     components(schemas(
         SearchResponse,
         ProcessResponse,
         MonthlyResponse,
         ErrorBody,
-        crate::model::Process
+        crate::model::Process,
+        crate::transition::Transition
     ))
 )]
 pub struct ApiDoc;
