@@ -194,8 +194,18 @@ impl TransitionParams {
             ..SearchParams::default()
         }
         .validate()?;
-        let from_month = self.from.as_deref().filter(|x| !x.trim().is_empty()).map(|x| month_of("from", x)).transpose()?;
-        let to_month = self.to.as_deref().filter(|x| !x.trim().is_empty()).map(|x| month_of("to", x)).transpose()?;
+        let from_month = self
+            .from
+            .as_deref()
+            .filter(|x| !x.trim().is_empty())
+            .map(|x| month_of("from", x))
+            .transpose()?;
+        let to_month = self
+            .to
+            .as_deref()
+            .filter(|x| !x.trim().is_empty())
+            .map(|x| month_of("to", x))
+            .transpose()?;
         if let (Some(a), Some(b)) = (from_month, to_month)
             && a > b
         {
@@ -265,7 +275,11 @@ impl Collector for Tallies {
     type Fruit = Fruit;
     type Child = SegmentTallies;
 
-    fn for_segment(&self, _: SegmentOrdinal, seg: &SegmentReader) -> tantivy::Result<SegmentTallies> {
+    fn for_segment(
+        &self,
+        _: SegmentOrdinal,
+        seg: &SegmentReader,
+    ) -> tantivy::Result<SegmentTallies> {
         let ff = seg.fast_fields();
         let platform = ff.str("platform")?;
         let mut plat_slot = Vec::new();
@@ -375,11 +389,19 @@ impl SegmentCollector for SegmentTallies {
         };
         let buyer_text = texts(buyer_col, self.buyers.keys().copied().collect());
         let name_text = match name_col {
-            Some(nc) => texts(nc, self.buyers.values().flat_map(|(_, n)| n.keys().copied()).collect()),
+            Some(nc) => texts(
+                nc,
+                self.buyers
+                    .values()
+                    .flat_map(|(_, n)| n.keys().copied())
+                    .collect(),
+            ),
             None => HashMap::new(),
         };
         for (ord, (acc, names)) in self.buyers {
-            let Some(key) = buyer_text.get(&ord) else { continue };
+            let Some(key) = buyer_text.get(&ord) else {
+                continue;
+            };
             let named = names
                 .into_iter()
                 .filter_map(|(n, c)| name_text.get(&n).map(|t| (t.clone(), c)))
@@ -410,8 +432,18 @@ pub fn run(engine: &Engine, r: &Request) -> Result<Transition> {
     let searcher = engine.index().reader.searcher();
     // What the whole index holds per platform and month.
     let all = searcher.search(&AllQuery, &Tallies { both: (0, 0) })?;
-    let mut cov1: Vec<u64> = all.months.iter().filter(|(_, a)| a[0].0 > 0).map(|(m, _)| *m).collect();
-    let mut cov2: Vec<u64> = all.months.iter().filter(|(_, a)| a[1].0 > 0).map(|(m, _)| *m).collect();
+    let mut cov1: Vec<u64> = all
+        .months
+        .iter()
+        .filter(|(_, a)| a[0].0 > 0)
+        .map(|(m, _)| *m)
+        .collect();
+    let mut cov2: Vec<u64> = all
+        .months
+        .iter()
+        .filter(|(_, a)| a[1].0 > 0)
+        .map(|(m, _)| *m)
+        .collect();
     cov1.sort_unstable();
     cov2.sort_unstable();
     // The period both platforms have data for, for the entities' shares.
@@ -430,9 +462,22 @@ pub fn run(engine: &Engine, r: &Request) -> Result<Transition> {
         search.filters.push(Filter::Published(lo, hi));
     }
     let query = engine.query(&search, &mut Vec::new())?;
-    let fruit = searcher.search(&*query, &Tallies { both: both.unwrap_or((1, 0)) })?;
-    let covered = |m: u64| (cov1.binary_search(&m).is_ok(), cov2.binary_search(&m).is_ok());
-    let t = |a: &(u64, i64, u64)| Tally { count: a.0, value: a.1 };
+    let fruit = searcher.search(
+        &*query,
+        &Tallies {
+            both: both.unwrap_or((1, 0)),
+        },
+    )?;
+    let covered = |m: u64| {
+        (
+            cov1.binary_search(&m).is_ok(),
+            cov2.binary_search(&m).is_ok(),
+        )
+    };
+    let t = |a: &(u64, i64, u64)| Tally {
+        count: a.0,
+        value: a.1,
+    };
 
     let mut month_keys: Vec<u64> = fruit.months.keys().copied().collect();
     month_keys.sort_unstable();
@@ -458,8 +503,16 @@ pub fn run(engine: &Engine, r: &Request) -> Result<Transition> {
             month: fmt_month(m),
             secop1: c1.then_some(t1),
             secop2: c2.then_some(t2),
-            share_secop2: if c1 && c2 { share(t1.count, t2.count) } else { None },
-            share_secop2_value: if c1 && c2 { share_value(t1.value, t2.value) } else { None },
+            share_secop2: if c1 && c2 {
+                share(t1.count, t2.count)
+            } else {
+                None
+            },
+            share_secop2_value: if c1 && c2 {
+                share_value(t1.value, t2.value)
+            } else {
+                None
+            },
             note,
         });
     }
@@ -471,8 +524,16 @@ pub fn run(engine: &Engine, r: &Request) -> Result<Transition> {
         },
         secop1: both_any.then_some(tot[0]),
         secop2: both_any.then_some(tot[1]),
-        share_secop2: if both_any { share(tot[0].count, tot[1].count) } else { None },
-        share_secop2_value: if both_any { share_value(tot[0].value, tot[1].value) } else { None },
+        share_secop2: if both_any {
+            share(tot[0].count, tot[1].count)
+        } else {
+            None
+        },
+        share_secop2_value: if both_any {
+            share_value(tot[0].value, tot[1].value)
+        } else {
+            None
+        },
         note: (!both_any).then(|| {
             "ningún mes del periodo tiene datos de ambas plataformas en el índice".to_string()
         }),
@@ -505,7 +566,9 @@ pub fn run(engine: &Engine, r: &Request) -> Result<Transition> {
             a.share_secop2
                 .unwrap_or(2.0)
                 .total_cmp(&b.share_secop2.unwrap_or(2.0))
-                .then_with(|| (b.secop1.count + b.secop2.count).cmp(&(a.secop1.count + a.secop2.count)))
+                .then_with(|| {
+                    (b.secop1.count + b.secop2.count).cmp(&(a.secop1.count + a.secop2.count))
+                })
                 .then_with(|| a.key.cmp(&b.key))
         }),
         EntitySort::Count => entities.sort_by(|a, b| {
@@ -518,7 +581,9 @@ pub fn run(engine: &Engine, r: &Request) -> Result<Transition> {
                 .cmp(&(a.secop1.value + a.secop2.value))
                 .then_with(|| a.key.cmp(&b.key))
         }),
-        EntitySort::Name => entities.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.key.cmp(&b.key))),
+        EntitySort::Name => {
+            entities.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.key.cmp(&b.key)))
+        }
     }
     let entity_count = entities.len() as u64;
     entities.truncate(r.limit);
@@ -548,7 +613,11 @@ fn month_start(m: u64) -> i64 {
 }
 
 fn next_month(m: u64) -> u64 {
-    if m % 100 == 12 { (m / 100 + 1) * 100 + 1 } else { m + 1 }
+    if m % 100 == 12 {
+        (m / 100 + 1) * 100 + 1
+    } else {
+        m + 1
+    }
 }
 
 #[cfg(test)]

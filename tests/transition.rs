@@ -19,13 +19,17 @@ fn read_gz(path: &str) -> String {
 
 fn nit9(s: &str) -> String {
     let head = s.split('-').next().unwrap_or("");
-    head.chars().filter(|c| c.is_ascii_digit()).take(9).collect()
+    head.chars()
+        .filter(|c| c.is_ascii_digit())
+        .take(9)
+        .collect()
 }
 
 /// SECOP I processes per month, straight from the fixture's JSON array: distinct
 /// constancias by the month of their upload date.
 fn secop1_months(filter: impl Fn(&Value) -> bool) -> BTreeMap<String, usize> {
-    let rows: Vec<Value> = serde_json::from_str(&read_gz("fixtures/secop1/procesos.f789-7hwg.json.gz")).unwrap();
+    let rows: Vec<Value> =
+        serde_json::from_str(&read_gz("fixtures/secop1/procesos.f789-7hwg.json.gz")).unwrap();
     let mut by_month: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for r in rows.iter().filter(|r| filter(r)) {
         let month = r["fecha_de_cargue_en_el_secop"].as_str().unwrap()[..7].to_string();
@@ -50,7 +54,9 @@ fn secop2_months(filter: impl Fn(&Value) -> bool) -> BTreeMap<String, usize> {
         let bdos = r["id_del_portafolio"].as_str().unwrap().to_string();
         let updated = r["fecha_de_ultima_publicaci"].as_str().unwrap().to_string();
         let published = r["fecha_de_publicacion_del"].as_str().unwrap()[..7].to_string();
-        let e = latest.entry(bdos).or_insert((updated.clone(), published.clone()));
+        let e = latest
+            .entry(bdos)
+            .or_insert((updated.clone(), published.clone()));
         if updated > e.0 {
             *e = (updated, published);
         }
@@ -87,7 +93,10 @@ fn counts_per_platform_and_month_match_the_fixture_rows() {
     assert_eq!(months_of(&v, "secop2"), expected2);
     let e = &v["entities"][0];
     assert_eq!(e["nit"], nit);
-    assert_eq!(e["secop1"]["count"].as_u64().unwrap() as usize, expected1.values().sum::<usize>());
+    assert_eq!(
+        e["secop1"]["count"].as_u64().unwrap() as usize,
+        expected1.values().sum::<usize>()
+    );
     assert_eq!(e["mostly_secop1"], true);
     // The whole country, SECOP I side: every constancia of the fixture, by month.
     let all = secop_json(d, &["transition", "--limit", "5"]);
@@ -115,7 +124,10 @@ fn filters_combine() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|m| m["secop1"]["count"].as_u64().unwrap_or(0) + m["secop2"]["count"].as_u64().unwrap_or(0))
+            .map(|m| {
+                m["secop1"]["count"].as_u64().unwrap_or(0)
+                    + m["secop2"]["count"].as_u64().unwrap_or(0)
+            })
             .sum()
     };
     let country = total(&[]);
@@ -126,10 +138,29 @@ fn filters_combine() {
     assert!(molino > 0 && molino <= guajira);
     assert!(april > 0 && april < guajira);
     // The same as a search with the same filters.
-    let searched = secop_json(d, &["search", "", "--department", "44"])["total"].as_u64().unwrap();
+    let searched = secop_json(d, &["search", "", "--department", "44"])["total"]
+        .as_u64()
+        .unwrap();
     assert_eq!(guajira, searched);
-    let v = secop_json(d, &["transition", "--department", "44", "--from", "2026-04", "--to", "2026-04"]);
-    assert!(v["months"].as_array().unwrap().iter().all(|m| m["month"] == "2026-04"));
+    let v = secop_json(
+        d,
+        &[
+            "transition",
+            "--department",
+            "44",
+            "--from",
+            "2026-04",
+            "--to",
+            "2026-04",
+        ],
+    );
+    assert!(
+        v["months"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["month"] == "2026-04")
+    );
 }
 
 #[test]
@@ -147,14 +178,29 @@ fn a_platform_without_data_is_said_so_not_zero() {
     }
     assert!(v["totals"]["share_secop2"].is_null());
     assert!(v["coverage"]["secop1"].is_null());
-    assert!(v["entities"].as_array().unwrap().iter().all(|e| e["share_secop2"].is_null() && e["mostly_secop1"] == false));
+    assert!(
+        v["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["share_secop2"].is_null() && e["mostly_secop1"] == false)
+    );
 }
 
 #[tokio::test]
 async fn bad_parameters_get_a_json_4xx() {
     let (url, _stop) = start(demo_dir(), |_| {});
     let c = reqwest::Client::new();
-    let ok: Value = c.get(format!("{url}/api/transition?department=Antioquia&sort=count&limit=5")).send().await.unwrap().json().await.unwrap();
+    let ok: Value = c
+        .get(format!(
+            "{url}/api/transition?department=Antioquia&sort=count&limit=5"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(ok["entities"].as_array().unwrap().len() <= 5);
     for (q, needle) in [
         ("from=2026-13", "invalid month"),
@@ -167,9 +213,16 @@ async fn bad_parameters_get_a_json_4xx() {
         ("department=Narnia", "unknown department"),
         ("nit=abc", "invalid nit"),
     ] {
-        let r = c.get(format!("{url}/api/transition?{q}")).send().await.unwrap();
+        let r = c
+            .get(format!("{url}/api/transition?{q}"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status().as_u16(), 400, "{q}");
         let v: Value = r.json().await.unwrap();
-        assert!(v["error"]["message"].as_str().unwrap().contains(needle), "{q}: {v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(needle),
+            "{q}: {v}"
+        );
     }
 }

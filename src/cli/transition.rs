@@ -74,7 +74,9 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut m = Table::new(&["month", "SECOP I", "value", "SECOP II", "value", "share II", "note"]);
+    let mut m = Table::new(&[
+        "month", "SECOP I", "value", "SECOP II", "value", "share II", "note",
+    ]);
     for c in 1..=5 {
         m = m.align_right(c);
     }
@@ -93,7 +95,10 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     }
     m.write(&mut out, 60)?;
     writeln!(out)?;
-    let mut e = Table::new(&["entity", "nit", "SECOP I", "SECOP II", "share II", ""]).align_right(2).align_right(3).align_right(4);
+    let mut e = Table::new(&["entity", "nit", "SECOP I", "SECOP II", "share II", ""])
+        .align_right(2)
+        .align_right(3)
+        .align_right(4);
     for x in &t.entities {
         e.row(vec![
             x.name.clone(),
@@ -101,7 +106,11 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
             x.secop1.count.to_string(),
             x.secop2.count.to_string(),
             pct(x.share_secop2),
-            if x.mostly_secop1 { "mostly SECOP I".into() } else { String::new() },
+            if x.mostly_secop1 {
+                "mostly SECOP I".into()
+            } else {
+                String::new()
+            },
         ]);
     }
     e.write(&mut out, 50)?;

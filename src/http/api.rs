@@ -163,7 +163,9 @@ pub async fn transition(
     let params: crate::transition::TransitionParams = serde_urlencoded::from_str(q)
         .map_err(|e| ApiError::bad_request(format!("cannot read the query string: {e}")))?;
     let req = params.validate()?;
-    let t = st.with_engine(move |e| crate::transition::run(e, &req)).await?;
+    let t = st
+        .with_engine(move |e| crate::transition::run(e, &req))
+        .await?;
     Ok(Json(t))
 }
 
