@@ -16,11 +16,14 @@
 //!   UNSPSC codes, placeholders and the two platforms' vocabularies.
 //! * [`ingest`] upserts rows into the [`state`] database, joins and assembles them into
 //!   processes and feeds the [`index`], keeping both consistent across crashes.
+//! * [`harvest`] reads the datasets from datos.gov.co's SODA API into the ingest, in date
+//!   windows, resumably, politely and with retries.
 //! * [`query`] turns a search request into a tantivy query and collects hits and facets.
 //! * [`cli`] is one module per command.
 
 pub mod cli;
 pub mod error;
+pub mod harvest;
 pub mod index;
 pub mod ingest;
 pub mod model;

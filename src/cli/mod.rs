@@ -1,5 +1,6 @@
 //! The command line: one module per command, and the error handling of the binary.
 
+mod harvest;
 mod import;
 mod output;
 mod search;
@@ -34,6 +35,8 @@ pub struct Cli {
 pub enum Command {
     /// Load downloaded files: SODA JSON/JSONL, API-named CSV or web-export CSV, optionally gzipped.
     Import(import::Args),
+    /// Harvest both platforms from the datos.gov.co SODA API: incremental and resumable.
+    Harvest(harvest::Args),
     /// Search both platforms.
     Search(search::Args),
     /// Show one process, found by any identifier.
@@ -86,6 +89,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let dir = cli.data_dir;
     match cli.command {
         Command::Import(a) => import::run(&dir, a),
+        Command::Harvest(a) => harvest::run(&dir, a),
         Command::Search(a) => search::run(&dir, a),
         Command::Show(a) => show::run(&dir, a),
         Command::Stats(a) => stats::run(&dir, a),
