@@ -372,7 +372,7 @@ impl SodaClient {
 
 /// The governor quota for a rate in requests per second; `None` for no limit.
 fn rate_quota(rate: f64) -> Option<Quota> {
-    if !(rate > 0.0) || !rate.is_finite() {
+    if rate.is_nan() || rate <= 0.0 || !rate.is_finite() {
         return None;
     }
     if rate >= 1.0 {

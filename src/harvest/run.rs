@@ -379,7 +379,7 @@ impl Harvester<'_> {
     fn warn_drift(&self, name: &str, d: &Drift, warned: &mut BTreeSet<String>) {
         for m in d.messages(name) {
             if warned.insert(m.clone()) {
-                tracing::warn!("{m}");
+                tracing::debug!("{m}");
                 self.obs.warn(&m);
             }
         }
