@@ -63,6 +63,9 @@ pub struct Args {
     /// Most rows per date window before it is split.
     #[arg(long, value_name = "N", default_value_t = 100_000, hide = true)]
     pub window_rows: u64,
+    /// Rows between index commits (bounds memory).
+    #[arg(long, value_name = "N", default_value_t = 50_000, hide = true)]
+    pub commit_every: usize,
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
@@ -211,6 +214,7 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
         overlap_days: a.overlap_days,
         page_size: a.page_size,
         window_rows: a.window_rows.max(1),
+        commit_every: a.commit_every.max(1),
         client: ClientConfig {
             base_url: a.base_url.clone(),
             app_token: a.app_token.clone(),

@@ -41,6 +41,9 @@ pub struct HarvestOptions {
     pub page_size: u64,
     /// Most rows a window may hold before it is split (keeps `$offset` shallow).
     pub window_rows: u64,
+    /// Rows between index commits. Each upsert queues a delete in the index writer until
+    /// the next commit, so this bounds the harvester's memory.
+    pub commit_every: usize,
     /// The HTTP client's behaviour.
     pub client: ClientConfig,
 }
@@ -54,6 +57,7 @@ impl Default for HarvestOptions {
             overlap_days: 30,
             page_size: 5_000,
             window_rows: 100_000,
+            commit_every: 50_000,
             client: ClientConfig::default(),
         }
     }
@@ -69,6 +73,7 @@ impl std::fmt::Debug for HarvestOptions {
             .field("overlap_days", &self.overlap_days)
             .field("page_size", &self.page_size)
             .field("window_rows", &self.window_rows)
+            .field("commit_every", &self.commit_every)
             .field("client", &self.client)
             .finish()
     }
@@ -172,6 +177,7 @@ pub fn harvest(
     progress::init(&state)?;
     let index = SecopIndex::open(data_dir)?;
     let mut ing = Ingestor::new(&state, &index, "harvest", &describe(opts))?;
+    ing.set_commit_every(opts.commit_every);
     let mut h = Harvester {
         rt: &rt,
         client: &client,

@@ -14,7 +14,7 @@
 pub mod assemble;
 pub mod files;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::index::{SecopIndex, Writer};
@@ -198,6 +198,10 @@ impl<'a> Ingestor<'a> {
         let mut c = Counts::default();
         let mut touched: BTreeSet<String> = BTreeSet::new();
         let mut fresh: HashMap<String, Fragment> = HashMap::new();
+        // Rows this batch inserted for the first time: a process made only of them has no
+        // document yet, so it is added without a delete (a delete costs memory until the
+        // next commit and a lookup in every segment at commit).
+        let mut new_rows: HashSet<String> = HashSet::new();
         for p in batch {
             let row = match p.item {
                 Err(rej) => {
@@ -223,7 +227,10 @@ impl<'a> Ingestor<'a> {
                     continue;
                 }
                 Some(_) => c.changed += 1,
-                None => c.new += 1,
+                None => {
+                    c.new += 1;
+                    new_rows.insert(f.row_key.clone());
+                }
             }
             let key = self.resolve(f, &mut touched)?;
             self.state
@@ -237,7 +244,7 @@ impl<'a> Ingestor<'a> {
             fresh.insert(f.row_key.clone(), row.fragment);
         }
         for key in &touched {
-            self.rebuild(key, &mut fresh)?;
+            self.rebuild(key, &mut fresh, &new_rows)?;
             self.state.add_pending(key, self.generation)?;
             c.processes += 1;
         }
@@ -288,12 +295,20 @@ impl<'a> Ingestor<'a> {
     }
 
     /// Rewrites the document of a process from all its rows.
-    fn rebuild(&mut self, key: &str, fresh: &mut HashMap<String, Fragment>) -> Result<()> {
+    fn rebuild(
+        &mut self,
+        key: &str,
+        fresh: &mut HashMap<String, Fragment>,
+        new_rows: &HashSet<String>,
+    ) -> Result<()> {
         let rows = self.state.rows_of(key)?;
         if rows.is_empty() {
             self.writer.delete(key);
             return Ok(());
         }
+        let brand_new = rows
+            .iter()
+            .all(|(row_key, _, _)| new_rows.contains(row_key));
         let mut frags = Vec::with_capacity(rows.len());
         for (row_key, dataset, raw) in rows {
             match fresh.get(&row_key) {
@@ -306,6 +321,7 @@ impl<'a> Ingestor<'a> {
             }
         }
         match assemble(key, frags) {
+            Some(p) if brand_new => self.writer.add(&p)?,
             Some(p) => self.writer.upsert(&p)?,
             None => self.writer.delete(key),
         }
@@ -350,10 +366,12 @@ impl<'a> Ingestor<'a> {
     /// Rewrites one process's document from the state (enrichment uses it).
     pub fn refresh(&mut self, key: &str) -> Result<()> {
         self.state.begin()?;
-        let r = self.rebuild(key, &mut HashMap::new()).and_then(|_| {
-            self.state.add_pending(key, self.generation)?;
-            self.state.set_generation(self.generation)
-        });
+        let r = self
+            .rebuild(key, &mut HashMap::new(), &HashSet::new())
+            .and_then(|_| {
+                self.state.add_pending(key, self.generation)?;
+                self.state.set_generation(self.generation)
+            });
         match r {
             Ok(()) => {
                 self.state.commit()?;
