@@ -6,6 +6,7 @@
 //!   answers of `count(*)`, `min` and `max`.
 //! * [`progress`]: watermarks and the plan in progress (windows and offsets), in the state
 //!   database, written in the same transaction as the rows.
+//! * [`page`]: a page of SODA JSON read straight into rows.
 //! * [`drift`]: fields renamed, gone or new upstream.
 //! * [`run`]: the run loop that ties them to [`crate::ingest::Ingestor`].
 //!
@@ -18,6 +19,7 @@
 
 pub mod client;
 pub mod drift;
+pub mod page;
 pub mod progress;
 pub mod run;
 pub mod soql;

@@ -22,7 +22,6 @@ use super::soql::{self, TS, Window};
 use crate::index::SecopIndex;
 use crate::ingest::{Counts, Ingestor, Prepared, prepare};
 use crate::sources::Dataset;
-use crate::sources::reader::JsonRowBuilder;
 use crate::state::State;
 use crate::{Error, Result};
 
@@ -710,35 +709,22 @@ async fn fetch_page(job: Fetch, offset: u64, limit: u64) -> Result<Page> {
         ("$limit", limit.to_string()),
         ("$offset", offset.to_string()),
     ];
+    let ds = job.ds;
     let resp = job
         .client
-        .get(Purpose::Page, &url, &q, |b| {
-            serde_json::from_slice::<Vec<serde_json::Map<String, serde_json::Value>>>(b)
-                .map_err(|e| e.to_string())
-        })
+        .get(Purpose::Page, &url, &q, |b| super::page::parse_page(b, ds))
         .await?;
     let fields = resp.fields;
-    let objs = resp.body;
-    let ds = job.ds;
+    let super::page::Page { rows, keys } = resp.body;
     let source = job.source.clone();
-    let (rows, keys) = tokio::task::spawn_blocking(move || {
-        let mut b = JsonRowBuilder::new(Some(ds));
-        let mut keys = BTreeSet::new();
-        let mut last: Option<Arc<crate::sources::Header>> = None;
-        let mut rows = Vec::with_capacity(objs.len());
-        for obj in &objs {
-            let row = b.row(obj);
-            if last.as_ref().is_none_or(|h| !Arc::ptr_eq(h, row.header())) {
-                keys.extend(row.header().names().iter().cloned());
-                last = Some(row.header().clone());
-            }
-            rows.push(Prepared {
+    let rows = tokio::task::spawn_blocking(move || {
+        rows.iter()
+            .map(|row| Prepared {
                 source: source.clone(),
                 line: None,
-                item: prepare(ds, &row),
-            });
-        }
-        (rows, keys)
+                item: prepare(ds, row),
+            })
+            .collect::<Vec<_>>()
     })
     .await
     .map_err(|e| Error::Other(format!("preparing a page failed: {e}")))?;
