@@ -58,13 +58,28 @@ struct Outcome {
     rows: u64,
     seconds: f64,
     peak_rss_kb: u64,
+    /// Peak anonymous memory (RssAnon; VmHWM also counts mapped index files).
+    peak_anon_kb: u64,
+    /// CPU seconds (user + system) of the harvester, last seen before it exited.
+    cpu_seconds: f64,
     report: Value,
 }
 
-fn vm_hwm_kb(pid: u32) -> Option<u64> {
+/// User + system CPU seconds of a process (from /proc/PID/stat, in clock ticks of 1/100 s).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = f.get(11)?.parse().ok()?;
+    let stime: f64 = f.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+fn status_kb(pid: u32, field: &str) -> Option<u64> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     s.lines()
-        .find(|l| l.starts_with("VmHWM:"))
+        .find(|l| l.starts_with(field))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
 }
@@ -119,9 +134,17 @@ fn run_once(base: &Path, rows: usize, page_size: u64, concurrency: u64) -> Outco
         .expect("run secop");
     let pid = child.id();
     let mut peak = 0;
+    let mut cpu = 0.0f64;
+    let mut anon = 0;
     let status = loop {
-        if let Some(kb) = vm_hwm_kb(pid) {
+        if let Some(kb) = status_kb(pid, "VmHWM:") {
             peak = peak.max(kb);
+        }
+        if let Some(kb) = status_kb(pid, "RssAnon:") {
+            anon = anon.max(kb);
+        }
+        if let Some(c) = cpu_seconds(pid) {
+            cpu = cpu.max(c);
         }
         if let Some(st) = child.try_wait().expect("wait") {
             break st;
@@ -145,6 +168,8 @@ fn run_once(base: &Path, rows: usize, page_size: u64, concurrency: u64) -> Outco
         rows: fetched,
         seconds,
         peak_rss_kb: peak,
+        peak_anon_kb: anon,
+        cpu_seconds: cpu,
         report,
     }
 }
@@ -175,25 +200,34 @@ fn main() {
     println!(
         "harvest benchmark: {cores} cores, page size {page}, concurrency {conc}, {runs} run(s) per size"
     );
-    println!("| rows | seconds | rows/s | peak RSS (MB) | requests |");
-    println!("|---:|---:|---:|---:|---:|");
+    println!(
+        "| rows | seconds | rows/s | harvester CPU s | rows per CPU s | peak RSS, VmHWM (MB) | peak RssAnon (MB) | requests |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for n in [rows, rows / 4] {
         let mut rates = Vec::new();
         let mut rss = Vec::new();
         let mut secs = Vec::new();
         let mut requests = 0;
+        let mut cpu = Vec::new();
+        let mut anon = Vec::new();
         for _ in 0..runs {
             let o = run_once(&base, n, page, conc);
             rates.push(o.rows as f64 / o.seconds);
+            cpu.push(o.cpu_seconds);
+            anon.push(o.peak_anon_kb as f64 / 1024.0);
             rss.push(o.peak_rss_kb as f64 / 1024.0);
             secs.push(o.seconds);
             requests = o.report["requests"].as_u64().unwrap_or(0);
         }
+        let cpu = median(cpu);
         println!(
-            "| {n} | {:.1} | {:.0} | {:.0} | {requests} |",
+            "| {n} | {:.1} | {:.0} | {cpu:.1} | {:.0} | {:.0} | {:.0} | {requests} |",
             median(secs),
             median(rates),
-            median(rss)
+            n as f64 / cpu.max(0.001),
+            median(rss),
+            median(anon)
         );
     }
 }
