@@ -16,6 +16,8 @@
 //!   UNSPSC codes, placeholders and the two platforms' vocabularies.
 //! * [`ingest`] upserts rows into the [`state`] database, joins and assembles them into
 //!   processes and feeds the [`index`], keeping both consistent across crashes.
+//! * [`harvest`] reads the datasets from datos.gov.co's SODA API into the ingest, in date
+//!   windows, resumably, politely and with retries.
 //! * [`query`] turns a search request into a tantivy query and collects hits and facets.
 //! * [`enrich`] reads SECOP I public detail pages, politely, to add what the open data
 //!   lacks; the pages become rows of the `secop1-detalle` pseudo-dataset.
@@ -25,6 +27,7 @@ pub mod cli;
 pub mod demo;
 pub mod enrich;
 pub mod error;
+pub mod harvest;
 pub mod http;
 pub mod index;
 pub mod ingest;

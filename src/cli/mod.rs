@@ -1,6 +1,7 @@
 //! The command line: one module per command, and the error handling of the binary.
 
 mod enrich;
+mod harvest;
 mod import;
 mod output;
 mod search;
@@ -37,6 +38,8 @@ pub struct Cli {
 pub enum Command {
     /// Load downloaded files: SODA JSON/JSONL, API-named CSV or web-export CSV, optionally gzipped.
     Import(import::Args),
+    /// Harvest both platforms from the datos.gov.co SODA API: incremental and resumable.
+    Harvest(harvest::Args),
     /// Fetch SECOP I detail pages for records that lack the detail, politely (one request
     /// every 2 s, robots.txt obeyed, stops at the portal's block pages).
     Enrich(enrich::Args),
@@ -96,6 +99,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let dir = cli.data_dir;
     match cli.command {
         Command::Import(a) => import::run(&dir, a),
+        Command::Harvest(a) => harvest::run(&dir, a),
         Command::Enrich(a) => enrich::run(&dir, a),
         Command::Search(a) => search::run(&dir, *a),
         Command::Show(a) => show::run(&dir, a),

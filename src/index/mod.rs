@@ -140,6 +140,12 @@ impl Writer {
         Ok(())
     }
 
+    /// Adds the document of a key the index does not hold (no delete queued).
+    pub fn add(&mut self, p: &Process) -> Result<()> {
+        self.w.add_document(document::build(&self.fields, p)?)?;
+        Ok(())
+    }
+
     /// Deletes the document of a key.
     pub fn delete(&mut self, key: &str) {
         self.w

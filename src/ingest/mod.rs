@@ -14,7 +14,7 @@
 pub mod assemble;
 pub mod files;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::index::{SecopIndex, Writer};
@@ -206,12 +206,15 @@ impl<'a> Ingestor<'a> {
         self.state.begin()?;
         let r = self
             .apply_inner(batch)
-            .and_then(|c| f(self.state).map(|_| c));
-        match r {
-            Ok(c) => {
+            .and_then(|c| f(self.state).map(|_| c))
+            .and_then(|c| {
                 let t = std::time::Instant::now();
                 self.state.commit()?;
                 self.timings.commit_state += t.elapsed();
+                Ok(c)
+            });
+        match r {
+            Ok(c) => {
                 self.counts.add(&c);
                 self.uncommitted += (c.read + c.quarantined) as usize;
                 if self.uncommitted >= self.commit_every {
@@ -221,11 +224,25 @@ impl<'a> Ingestor<'a> {
             }
             Err(e) => {
                 self.state.rollback();
-                let _ = self.writer.rollback();
-                self.dirty = false;
+                if let Err(e2) = self.discard_batch() {
+                    tracing::error!(error = %e2, "could not restore the index writer after a failed batch");
+                }
                 Err(e)
             }
         }
+    }
+
+    /// Drops a failed batch's documents from the writer. A rollback also drops those of the
+    /// batches committed to the state since the last index commit, so they are written again
+    /// from the state's journal.
+    fn discard_batch(&mut self) -> Result<()> {
+        self.writer.rollback()?;
+        let keys = self.state.pending_after(self.generation - 1)?;
+        for key in &keys {
+            rewrite_from_state(self.state, &mut self.writer, key)?;
+        }
+        self.dirty = !keys.is_empty();
+        Ok(())
     }
 
     fn apply_inner(&mut self, batch: Vec<Prepared>) -> Result<Counts> {
@@ -233,6 +250,13 @@ impl<'a> Ingestor<'a> {
         let mut c = Counts::default();
         let mut touched: BTreeSet<String> = BTreeSet::new();
         let mut fresh: HashMap<String, Fragment> = HashMap::new();
+        // Rows this batch inserted for the first time: a process made only of them has no
+        // document yet, so it is added without a delete (a delete costs memory until the
+        // next commit and a lookup in every segment at commit).
+        let mut new_rows: HashSet<String> = HashSet::new();
+        // Processes that lost rows in this batch (moved to another key, or merged away):
+        // they may have a document even if all their remaining rows are new.
+        let mut lost: BTreeSet<String> = BTreeSet::new();
         for p in batch {
             let row = match p.item {
                 Err(rej) => {
@@ -258,9 +282,12 @@ impl<'a> Ingestor<'a> {
                     continue;
                 }
                 Some(_) => c.changed += 1,
-                None => c.new += 1,
+                None => {
+                    c.new += 1;
+                    new_rows.insert(f.row_key.clone());
+                }
             }
-            let key = self.resolve(f, &mut touched)?;
+            let key = self.resolve(f, &mut lost)?;
             let header_id = self.state.header_id(&row.header)?;
             self.state.put_row(
                 &f.row_key,
@@ -274,15 +301,17 @@ impl<'a> Ingestor<'a> {
             if let Some((_, old_key)) = old
                 && old_key != key
             {
-                touched.insert(old_key);
+                lost.insert(old_key);
             }
             touched.insert(key);
             fresh.insert(f.row_key.clone(), row.fragment);
         }
+        touched.extend(lost.iter().cloned());
         let t1 = std::time::Instant::now();
         self.timings.rows += t1 - t0;
         for key in &touched {
-            self.rebuild(key, &mut fresh)?;
+            let brand_new = !lost.contains(key);
+            self.rebuild(key, &mut fresh, &new_rows, brand_new)?;
             self.state.add_pending(key, self.generation)?;
             c.processes += 1;
         }
@@ -295,8 +324,9 @@ impl<'a> Ingestor<'a> {
     }
 
     /// Finds the process a row belongs to, joining through link ids and merging a
-    /// provisional process into the real one when the join is found late.
-    fn resolve(&mut self, f: &Fragment, touched: &mut BTreeSet<String>) -> Result<String> {
+    /// provisional process into the real one when the join is found late (the keys merged
+    /// away go into `merged`).
+    fn resolve(&mut self, f: &Fragment, merged: &mut BTreeSet<String>) -> Result<String> {
         let mut found: Vec<String> = Vec::new();
         for id in &f.link_ids {
             if let Some(k) = self.state.alias(id)?
@@ -317,7 +347,7 @@ impl<'a> Ingestor<'a> {
         for other in &found {
             if *other != key && !is_strong_key(other) {
                 self.state.merge_process(other, &key)?;
-                touched.insert(other.clone());
+                merged.insert(other.clone());
             }
         }
         for id in &f.link_ids {
@@ -334,12 +364,19 @@ impl<'a> Ingestor<'a> {
     }
 
     /// Rewrites the document of a process from all its rows.
-    fn rebuild(&mut self, key: &str, fresh: &mut HashMap<String, Fragment>) -> Result<()> {
+    fn rebuild(
+        &mut self,
+        key: &str,
+        fresh: &mut HashMap<String, Fragment>,
+        new_rows: &HashSet<String>,
+        may_be_new: bool,
+    ) -> Result<()> {
         let rows = self.state.rows_of(key)?;
         if rows.is_empty() {
             self.writer.delete(key);
             return Ok(());
         }
+        let brand_new = may_be_new && rows.iter().all(|r| new_rows.contains(&r.row_key));
         let mut frags = Vec::with_capacity(rows.len());
         for stored in rows {
             match fresh.remove(&stored.row_key) {
@@ -352,6 +389,7 @@ impl<'a> Ingestor<'a> {
             }
         }
         match assemble(key, frags) {
+            Some(p) if brand_new => self.writer.add(&p)?,
             Some(p) => self.writer.upsert(&p)?,
             None => self.writer.delete(key),
         }
@@ -399,10 +437,12 @@ impl<'a> Ingestor<'a> {
     /// Rewrites one process's document from the state (enrichment uses it).
     pub fn refresh(&mut self, key: &str) -> Result<()> {
         self.state.begin()?;
-        let r = self.rebuild(key, &mut HashMap::new()).and_then(|_| {
-            self.state.add_pending(key, self.generation)?;
-            self.state.set_generation(self.generation)
-        });
+        let r = self
+            .rebuild(key, &mut HashMap::new(), &HashSet::new(), false)
+            .and_then(|_| {
+                self.state.add_pending(key, self.generation)?;
+                self.state.set_generation(self.generation)
+            });
         match r {
             Ok(()) => {
                 self.state.commit()?;
@@ -437,6 +477,27 @@ pub fn fragment_from_stored(stored: &StoredRow) -> Result<Option<Fragment>> {
     }
 }
 
+/// Rewrites one process's document from its stored rows; false when it has none (deleted).
+fn rewrite_from_state(state: &State, writer: &mut Writer, key: &str) -> Result<bool> {
+    let rows = state.rows_of(key)?;
+    let mut frags = Vec::with_capacity(rows.len());
+    for stored in &rows {
+        if let Some(f) = fragment_from_stored(stored)? {
+            frags.push(f);
+        }
+    }
+    match assemble(key, frags) {
+        Some(p) => {
+            writer.upsert(&p)?;
+            Ok(true)
+        }
+        None => {
+            writer.delete(key);
+            Ok(false)
+        }
+    }
+}
+
 /// Brings the index up to the state after a crash; returns the generation both now have.
 fn recover(state: &State, index: &SecopIndex, writer: &mut Writer) -> Result<i64> {
     let indexed = index.committed_generation()?;
@@ -452,17 +513,7 @@ fn recover(state: &State, index: &SecopIndex, writer: &mut Writer) -> Result<i64
         "the index missed the last writes (interrupted run); rebuilding them from the state"
     );
     for key in &keys {
-        let rows = state.rows_of(key)?;
-        let mut frags = Vec::with_capacity(rows.len());
-        for stored in &rows {
-            if let Some(f) = fragment_from_stored(stored)? {
-                frags.push(f);
-            }
-        }
-        match assemble(key, frags) {
-            Some(p) => writer.upsert(&p)?,
-            None => writer.delete(key),
-        }
+        rewrite_from_state(state, writer, key)?;
     }
     writer.commit(stored)?;
     state.clear_pending(stored)?;
@@ -482,15 +533,8 @@ pub fn reindex(state: &State, index: &SecopIndex, progress: impl Fn(u64)) -> Res
             break;
         }
         for key in &keys {
-            let rows = state.rows_of(key)?;
-            let mut frags = Vec::with_capacity(rows.len());
-            for stored in &rows {
-                if let Some(f) = fragment_from_stored(stored)? {
-                    frags.push(f);
-                }
-            }
-            if let Some(p) = assemble(key, frags) {
-                writer.upsert(&p)?;
+            // After delete_all, a plain add would do; upsert keeps one code path.
+            if rewrite_from_state(state, &mut writer, key)? {
                 n += 1;
             }
         }

@@ -26,6 +26,12 @@ pub static ALL: &[&dyn Dataset] = &[
     &secop1_detalle::Secop1Detalle,
 ];
 
+/// The datasets the harvester reads from the SODA API (all but pseudo-datasets such as
+/// the SECOP I detail pages).
+pub fn harvestable() -> Vec<&'static dyn Dataset> {
+    ALL.iter().copied().filter(|d| d.soda()).collect()
+}
+
 /// Finds a dataset by its id (`p6dx-8zbt`) or its source name (`secop2-procesos`).
 pub fn by_name(s: &str) -> Option<&'static dyn Dataset> {
     let s = s.trim();
