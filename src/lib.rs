@@ -21,7 +21,9 @@
 
 pub mod cli;
 pub mod demo;
+pub mod display;
 pub mod error;
+pub mod export;
 pub mod http;
 pub mod index;
 pub mod ingest;

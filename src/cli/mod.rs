@@ -1,5 +1,7 @@
 //! The command line: one module per command, and the error handling of the binary.
 
+mod export;
+mod filters;
 mod import;
 mod output;
 mod search;
@@ -41,6 +43,8 @@ pub enum Command {
     Show(show::Args),
     /// What the index holds: documents per platform and dataset, runs, quarantine.
     Stats(stats::Args),
+    /// Stream every hit of a search as CSV, NDJSON or an OCDS release package.
+    Export(Box<export::Args>),
     /// Serve the search API and the web page (indexes the bundled demo data on an empty data directory).
     Serve(serve::Args),
     /// Rebuild the index from the state database (after an upgrade).
@@ -92,6 +96,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search(a) => search::run(&dir, *a),
         Command::Show(a) => show::run(&dir, a),
         Command::Stats(a) => stats::run(&dir, a),
+        Command::Export(a) => export::run(&dir, *a),
         Command::Serve(a) => serve::run_cmd(&dir, a),
         Command::Reindex => stats::reindex(&dir),
     }
