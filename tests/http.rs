@@ -315,6 +315,8 @@ async fn openapi_describes_every_endpoint() {
         "/api/search",
         "/api/processes/{id}",
         "/api/monthly",
+        "/api/export",
+        "/api/feed.atom",
         "/api/stats",
         "/healthz",
         "/api/openapi.json",

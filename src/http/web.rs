@@ -319,6 +319,9 @@ fn current(v: &Option<String>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Facet values shown before "Ver más".
+const FACET_SHOWN: usize = 8;
+
 type Getter = fn(&mut SearchParams) -> &mut Option<String>;
 
 fn facet_group(
@@ -337,8 +340,9 @@ fn facet_group(
         @if !values.is_empty() {
             section.facet {
                 h3 { (title) }
+                @let (shown, more) = values.split_at(values.len().min(FACET_SHOWN));
                 ul {
-                    @for v in values {
+                    @for v in shown {
                         @let on = selected.contains(&v.value);
                         li {
                             @if on {
@@ -352,6 +356,29 @@ fn facet_group(
                                 a href=(link_with(p, |q| *field(q) = Some(v.value.clone()))) {
                                     span.label { (v.label) }
                                     span.count { (format_int(v.count)) }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if !more.is_empty() {
+                    details.more {
+                        summary { "Ver " (more.len()) " más" }
+                        ul {
+                            @for v in more {
+                                li {
+                                    @if selected.contains(&v.value) {
+                                        a.on href=(link_with(p, |q| *field(q) = None)) aria-current="true" {
+                                            span.label { (v.label) }
+                                            span.count { (format_int(v.count)) }
+                                            span.visually-hidden { " (filtro aplicado; quitar)" }
+                                        }
+                                    } @else {
+                                        a href=(link_with(p, |q| *field(q) = Some(v.value.clone()))) {
+                                            span.label { (v.label) }
+                                            span.count { (format_int(v.count)) }
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -682,7 +709,7 @@ fn pagination(p: &SearchParams, s: &Search, total: u64) -> Markup {
     }
 }
 
-fn results_html(p: &SearchParams, s: &Search, r: &SearchResult) -> Markup {
+fn results_html(p: &SearchParams, s: &Search, r: &SearchResult, chart: Markup) -> Markup {
     let mut base = p.clone();
     base.page = None;
     base.cursor = None;
@@ -738,6 +765,7 @@ fn results_html(p: &SearchParams, s: &Search, r: &SearchResult) -> Markup {
                 p.warning role="status" { (w) }
             }
         }
+        @if r.total > 0 { (chart) }
         @if r.hits.is_empty() {
             div.empty {
                 p { "Ningún proceso cumple esta búsqueda." }
@@ -824,8 +852,7 @@ pub async fn search_page(State(st): State<AppState>, uri: Uri) -> Response {
                 @if let Some(f) = &r.facets { (facets_html(f, &params)) }
             }
             section.results aria-labelledby="resultados" {
-                (results_html(&params, &search, &r))
-                (chart_html(&params))
+                (results_html(&params, &search, &r, chart_html(&params)))
             }
         }
     };

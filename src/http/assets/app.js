@@ -10,11 +10,25 @@
   var pesos = new Intl.NumberFormat("es-CO", { style: "currency", currency: "COP", maximumFractionDigits: 0 });
   var compact = new Intl.NumberFormat("es-CO", { notation: "compact", maximumFractionDigits: 1 });
   var whole = new Intl.NumberFormat("es-CO", { maximumFractionDigits: 0 });
-  var monthName = new Intl.DateTimeFormat("es-CO", { month: "short", year: "numeric", timeZone: "UTC" });
-
-  function monthStart(m) {
+  var MESES = ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"];
+  function monthLabel(m) {
     var p = m.split("-");
-    return Date.UTC(+p[0], +p[1] - 1, 1) / 1000;
+    return MESES[(+p[1] - 1) % 12] + " " + p[0];
+  }
+
+  // Months without processes still take their place on the axis (at most 50 years).
+  function contiguous(months) {
+    var have = {};
+    months.forEach(function (b) { have[b.month] = b; });
+    var first = months[0].month.split("-"), last = months[months.length - 1].month.split("-");
+    var y = +first[0], m = +first[1], out = [];
+    while ((y < +last[0] || (y === +last[0] && m <= +last[1])) && out.length < 600) {
+      var key = y + "-" + (m < 10 ? "0" : "") + m;
+      out.push(have[key] || { month: key, count: 0, value: 0 });
+      m += 1;
+      if (m > 12) { m = 1; y += 1; }
+    }
+    return out;
   }
 
   function fillTable(months) {
@@ -22,7 +36,7 @@
     var body = details.querySelector("tbody");
     months.forEach(function (b) {
       var tr = document.createElement("tr");
-      [monthName.format(new Date(monthStart(b.month) * 1000)), whole.format(b.count), pesos.format(b.value)]
+      [monthLabel(b.month), whole.format(b.count), pesos.format(b.value)]
         .forEach(function (text, i) {
           var td = document.createElement("td");
           td.textContent = text;
@@ -36,30 +50,37 @@
 
   function draw(months) {
     if (!window.uPlot) { box.textContent = "No se pudo cargar la biblioteca del gráfico."; return; }
-    var xs = months.map(function (b) { return monthStart(b.month); });
+    // The x axis is the month's position: one bar per month, labelled "mar 2026".
+    var labels = months.map(function (b) { return monthLabel(b.month); });
+    var xs = months.map(function (b, i) { return i; });
     var counts = months.map(function (b) { return b.count; });
     var values = months.map(function (b) { return b.value; });
     var width = function () { return Math.max(280, box.clientWidth || 600); };
+    var upTo = function (u, lo, hi) { return [0, Math.max(1, hi * 1.1)]; };
     var opts = {
       width: width(),
-      height: 300,
-      title: "",
-      scales: { x: { time: true }, n: { range: function (u, lo, hi) { return [0, Math.max(1, hi * 1.1)]; } },
-                cop: { range: function (u, lo, hi) { return [0, Math.max(1, hi * 1.1)]; } } },
+      height: 240,
+      scales: {
+        x: { time: false, range: function () { return [-0.5, months.length - 0.5]; } },
+        n: { range: upTo },
+        cop: { range: upTo }
+      },
       axes: [
-        { values: function (u, ticks) { return ticks.map(function (t) { return monthName.format(new Date(t * 1000)); }); } },
-        { scale: "n", label: "Procesos", values: function (u, t) { return t.map(function (v) { return compact.format(v); }); } },
-        { scale: "cop", side: 1, label: "Valor (COP)", grid: { show: false },
+        { space: 70, incrs: [1, 2, 3, 6, 12, 24, 60],
+          values: function (u, ticks) { return ticks.map(function (i) { return labels[i] || ""; }); } },
+        { scale: "n", label: "Procesos", size: 60,
+          values: function (u, t) { return t.map(function (v) { return compact.format(v); }); } },
+        { scale: "cop", side: 1, label: "Valor (COP)", size: 90, grid: { show: false },
           values: function (u, t) { return t.map(function (v) { return "$ " + compact.format(v); }); } }
       ],
       series: [
-        { label: "Mes", value: function (u, v) { return v == null ? "—" : monthName.format(new Date(v * 1000)); } },
+        { label: "Mes", value: function (u, i) { return i == null ? "—" : labels[i] || ""; } },
         { label: "Procesos", scale: "n", stroke: "#0b4f8a", fill: "rgba(11,79,138,0.35)", width: 1,
-          paths: uPlot.paths && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.6, 60] }) : undefined,
+          paths: uPlot.paths && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.7, 60] }) : undefined,
           points: { show: false },
           value: function (u, v) { return v == null ? "—" : whole.format(v); } },
         { label: "Valor total", scale: "cop", stroke: "#c25e00", width: 2,
-          points: { show: true, size: 5 },
+          points: { show: true, size: 6 },
           value: function (u, v) { return v == null ? "—" : pesos.format(v); } }
       ]
     };
@@ -67,7 +88,7 @@
     var t = null;
     window.addEventListener("resize", function () {
       clearTimeout(t);
-      t = setTimeout(function () { plot.setSize({ width: width(), height: 300 }); }, 150);
+      t = setTimeout(function () { plot.setSize({ width: width(), height: 240 }); }, 150);
     });
     box.setAttribute("data-ready", String(months.length));
   }
@@ -84,6 +105,7 @@
         box.setAttribute("data-ready", "0");
         return;
       }
+      months = contiguous(months);
       fillTable(months);
       draw(months);
     })
