@@ -478,7 +478,7 @@ const SORTS: &[(&str, &str)] = &[
     ("deadline_asc", "Cierre más próximo"),
 ];
 
-fn search_form(p: &SearchParams, s: Option<&Search>) -> Markup {
+fn search_form(p: &SearchParams) -> Markup {
     let d = Divipola::get();
     let val = |v: &Option<String>| {
         v.as_deref()
@@ -505,7 +505,10 @@ fn search_form(p: &SearchParams, s: Option<&Search>) -> Markup {
     let ctype = one(&p.contract_type, &|x| {
         ContractType::from_code(x).map(|m| m.code().into())
     });
-    let sort = s.map(|s| s.sort.name());
+    // Only an explicit sort: the default depends on whether there is text to rank.
+    let sort = val(&p.sort)
+        .and_then(|x| crate::query::Sort::parse(&x).ok())
+        .map(|s| s.name());
     let open = val(&p.open).is_some_and(|x| !matches!(x.as_str(), "false" | "0" | "no"));
     let depts: Vec<(String, String)> = {
         let mut v: Vec<(String, String)> = d
@@ -845,7 +848,7 @@ pub async fn search_page(State(st): State<AppState>, uri: Uri) -> Response {
     let body = html! {
         h1 { "Buscar en SECOP I y SECOP II" }
         p.lead { "Una sola búsqueda sobre las dos plataformas de contratación pública de Colombia. Cada resultado enlaza a su página original." }
-        (search_form(&params, Some(&search)))
+        (search_form(&params))
         div.layout {
             aside.facets aria-label="Filtrar por" {
                 h2.visually-hidden { "Filtrar resultados" }
@@ -862,7 +865,7 @@ pub async fn search_page(State(st): State<AppState>, uri: Uri) -> Response {
 fn error_page(status: StatusCode, message: &str, p: &SearchParams) -> Response {
     let body = html! {
         h1 { "Buscar en SECOP I y SECOP II" }
-        (search_form(p, None))
+        (search_form(p))
         div.error role="alert" {
             h2 { @if status.is_client_error() { "La búsqueda tiene un problema" } @else { "No se pudo completar la búsqueda" } }
             p { (message) }

@@ -4,6 +4,20 @@
 // page needs JavaScript.
 (function () {
   "use strict";
+  // Empty filters stay out of the URL, so a search is short enough to share.
+  Array.prototype.forEach.call(document.querySelectorAll("form.search"), function (f) {
+    f.addEventListener("submit", function () {
+      Array.prototype.forEach.call(f.elements, function (e) {
+        if (e.name && e.value === "" && e.tagName !== "BUTTON") e.disabled = true;
+      });
+    });
+  });
+  // Coming back (the browser's back button) finds the form usable again.
+  window.addEventListener("pageshow", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("form.search [disabled]"), function (e) {
+      e.disabled = false;
+    });
+  });
   var box = document.getElementById("grafico");
   if (!box) return;
   var details = document.getElementById("grafico-datos");
