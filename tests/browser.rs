@@ -199,7 +199,12 @@ async fn a_visit_in_chromium() {
     // The home page: the form, labelled, in Spanish.
     c.goto(&format!("{base}/")).await.unwrap();
     assert_eq!(
-        c.find(Locator::Css("html")).await.unwrap().attr("lang").await.unwrap(),
+        c.find(Locator::Css("html"))
+            .await
+            .unwrap()
+            .attr("lang")
+            .await
+            .unwrap(),
         Some("es".into())
     );
     let all = count_of(&c).await;
@@ -274,7 +279,13 @@ async fn a_visit_in_chromium() {
     let title = first.text().await.unwrap();
     first.click().await.unwrap();
     wait_url(&c, "/procesos/").await;
-    let h1 = c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    let h1 = c
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(h1.trim(), title.trim());
     let orig = c
         .find(Locator::Css("a.external"))
@@ -325,7 +336,10 @@ async fn a_visit_in_chromium() {
         )
         .await
         .unwrap();
-    assert!(overflow.as_i64().unwrap() <= 0, "sideways scroll on a phone: {overflow}");
+    assert!(
+        overflow.as_i64().unwrap() <= 0,
+        "sideways scroll on a phone: {overflow}"
+    );
     shot(&c, "04-movil.png").await;
 
     c.close().await.unwrap();

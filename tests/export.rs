@@ -108,7 +108,10 @@ fn csv_round_trips_through_the_csv_crate() {
         assert_eq!(&row[col("Valor estimado (COP)")], est, "plain integers");
         if let Some(d) = rec["published_at"].as_str() {
             // ISO dates: 2026-08-19T00:00:00 → 2026-08-19 00:00:00
-            assert_eq!(&row[col("Fecha de publicación")], d.replace('T', " ").as_str());
+            assert_eq!(
+                &row[col("Fecha de publicación")],
+                d.replace('T', " ").as_str()
+            );
         }
         assert!(row[col("Enlace")].starts_with("https://"));
         for cell in row.iter() {
@@ -200,9 +203,10 @@ fn the_validator_accepts_real_releases_and_rejects_broken_ones() {
         "tvec-release_1.json",
         "tvec-release_2.json",
     ] {
-        let r: Value =
-            serde_json::from_slice(&std::fs::read(root().join("fixtures/ocds").join(name)).unwrap())
-                .unwrap();
+        let r: Value = serde_json::from_slice(
+            &std::fs::read(root().join("fixtures/ocds").join(name)).unwrap(),
+        )
+        .unwrap();
         let package = serde_json::json!({
             "uri": "https://example.org/package.json",
             "publishedDate": "2026-01-01T00:00:00Z",
@@ -221,16 +225,25 @@ fn the_validator_accepts_real_releases_and_rejects_broken_ones() {
         "releases": [releases[0].clone()],
     });
     broken["releases"][0]["tender"]["status"] = "abierto".into();
-    assert!(!ocds_validator().is_valid(&broken), "a status outside the codelist");
+    assert!(
+        !ocds_validator().is_valid(&broken),
+        "a status outside the codelist"
+    );
     broken["releases"][0] = releases[0].clone();
     broken["releases"][0]
         .as_object_mut()
         .unwrap()
         .remove("ocid");
-    assert!(!ocds_validator().is_valid(&broken), "a release without ocid");
+    assert!(
+        !ocds_validator().is_valid(&broken),
+        "a release without ocid"
+    );
     broken["releases"][0] = releases[0].clone();
     broken["publishedDate"] = "yesterday".into();
-    assert!(!ocds_validator().is_valid(&broken), "a date that is not a date");
+    assert!(
+        !ocds_validator().is_valid(&broken),
+        "a date that is not a date"
+    );
 }
 
 #[test]
@@ -263,7 +276,10 @@ fn every_ocds_package_validates() {
             // The buyer is a party with the buyer role.
             let buyer = r["buyer"]["id"].as_str().unwrap();
             let parties = r["parties"].as_array().unwrap();
-            let b = parties.iter().find(|p| p["id"] == buyer).expect("buyer party");
+            let b = parties
+                .iter()
+                .find(|p| p["id"] == buyer)
+                .expect("buyer party");
             assert!(b["roles"].as_array().unwrap().contains(&"buyer".into()));
             // Every contract points at an award of the release; every supplier is a party.
             let awards: Vec<&str> = r["awards"]
@@ -275,8 +291,16 @@ fn every_ocds_package_validates() {
             }
             for a in r["awards"].as_array().into_iter().flatten() {
                 for s in a["suppliers"].as_array().into_iter().flatten() {
-                    let party = parties.iter().find(|p| p["id"] == s["id"]).expect("supplier");
-                    assert!(party["roles"].as_array().unwrap().contains(&"supplier".into()));
+                    let party = parties
+                        .iter()
+                        .find(|p| p["id"] == s["id"])
+                        .expect("supplier");
+                    assert!(
+                        party["roles"]
+                            .as_array()
+                            .unwrap()
+                            .contains(&"supplier".into())
+                    );
                 }
             }
             if let Some(v) = r["tender"]["value"].as_object() {
@@ -307,7 +331,10 @@ fn every_ocds_package_validates() {
             .contains("CO1.NTC.10732827")
     );
     // The CLI's package validates too.
-    let cli = secop_ok(demo_dir(), &["export", "", "--format", "ocds", "--platform", "secop2"]);
+    let cli = secop_ok(
+        demo_dir(),
+        &["export", "", "--format", "ocds", "--platform", "secop2"],
+    );
     let v: Value = serde_json::from_str(&cli).unwrap();
     assert_valid(&v, "cli");
 }
@@ -358,7 +385,10 @@ fn an_abandoned_export_frees_its_slot() {
     let mut ok = false;
     for _ in 0..100 {
         let r = http()
-            .get(format!("{}/api/export?format=ndjson&platform=secop1", s.url))
+            .get(format!(
+                "{}/api/export?format=ndjson&platform=secop1",
+                s.url
+            ))
             .send()
             .unwrap();
         if r.status() == 200 {

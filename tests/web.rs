@@ -11,7 +11,11 @@ use scraper::{Html, Selector};
 
 fn server() -> &'static Server {
     static S: OnceLock<Server> = OnceLock::new();
-    S.get_or_init(|| serve(demo_dir(), |c| c.public_url = Some("https://secop.example.org".into())))
+    S.get_or_init(|| {
+        serve(demo_dir(), |c| {
+            c.public_url = Some("https://secop.example.org".into())
+        })
+    })
 }
 
 fn page(path: &str) -> (u16, reqwest::header::HeaderMap, String) {
@@ -63,7 +67,11 @@ fn the_search_page_shows_hits_facets_sorting_and_pages() {
     // Hits: SECOP II badges, values in pesos, sorted by value descending, dates dd/mm/aaaa.
     let badges = texts(&doc, "ol.hits .badge");
     assert_eq!(badges.len(), 20);
-    assert!(badges.iter().all(|b| b == "◆ SECOP II" || b.ends_with("SECOP II")));
+    assert!(
+        badges
+            .iter()
+            .all(|b| b == "◆ SECOP II" || b.ends_with("SECOP II"))
+    );
     let values: Vec<i64> = texts(&doc, "ol.hits dd.money")
         .iter()
         .map(|v| {
@@ -73,13 +81,33 @@ fn the_search_page_shows_hits_facets_sorting_and_pages() {
         .collect();
     assert!(values.windows(2).all(|w| w[0] >= w[1]), "{values:?}");
     let dates = texts(&doc, "ol.hits dl.facts div:nth-child(2) dd");
-    assert!(dates.iter().all(|d| d.len() == 10 && &d[2..3] == "/" && &d[5..6] == "/"), "{dates:?}");
+    assert!(
+        dates
+            .iter()
+            .all(|d| d.len() == 10 && &d[2..3] == "/" && &d[5..6] == "/"),
+        "{dates:?}"
+    );
     // Every hit links to its page here and to the original platform.
     for hit in doc.select(&sel("li.hit")) {
-        let here = hit.select(&sel("h3 a")).next().unwrap().value().attr("href").unwrap();
+        let here = hit
+            .select(&sel("h3 a"))
+            .next()
+            .unwrap()
+            .value()
+            .attr("href")
+            .unwrap();
         assert!(here.starts_with("/procesos/secop2:CO1."), "{here}");
-        let orig = hit.select(&sel("a.external")).next().unwrap().value().attr("href").unwrap();
-        assert!(orig.starts_with("https://community.secop.gov.co/"), "{orig}");
+        let orig = hit
+            .select(&sel("a.external"))
+            .next()
+            .unwrap()
+            .value()
+            .attr("href")
+            .unwrap();
+        assert!(
+            orig.starts_with("https://community.secop.gov.co/"),
+            "{orig}"
+        );
     }
     // Facets: the applied platform is marked; counts are numbers.
     let on = texts(&doc, ".facet a.on .label");
@@ -92,16 +120,30 @@ fn the_search_page_shows_hits_facets_sorting_and_pages() {
         .select(&sel(".downloads a"))
         .map(|a| a.value().attr("href").unwrap())
         .collect();
-    assert!(exports.iter().any(|h| h.starts_with("/api/export?q=seguros&platform=secop2") && h.ends_with("format=csv")));
-    assert!(exports.iter().any(|h| h.starts_with("/api/feed.atom?q=seguros&platform=secop2")));
+    assert!(exports.iter().any(
+        |h| h.starts_with("/api/export?q=seguros&platform=secop2") && h.ends_with("format=csv")
+    ));
+    assert!(
+        exports
+            .iter()
+            .any(|h| h.starts_with("/api/feed.atom?q=seguros&platform=secop2"))
+    );
     // The chart's data source carries the same filters.
     let chart = doc.select(&sel("#grafico")).next().unwrap();
-    assert_eq!(chart.value().attr("data-src"), Some("/api/monthly?q=seguros&platform=secop2"));
+    assert_eq!(
+        chart.value().attr("data-src"),
+        Some("/api/monthly?q=seguros&platform=secop2")
+    );
     // Page 2 continues the list.
     let (status, _, body2) = page("/?q=seguros&platform=secop2&sort=value_desc&page=2");
     assert_eq!(status, 200);
     let doc2 = Html::parse_document(&body2);
-    let first_of_2 = doc2.select(&sel("ol.hits")).next().unwrap().value().attr("start");
+    let first_of_2 = doc2
+        .select(&sel("ol.hits"))
+        .next()
+        .unwrap()
+        .value()
+        .attr("start");
     assert_eq!(first_of_2, Some("21"));
 }
 
@@ -129,7 +171,12 @@ fn bad_parameters_get_a_readable_page_with_400() {
 #[test]
 fn the_process_page_has_every_field_and_the_link_back() {
     // Any identifier finds the page.
-    for id in ["CO1.BDOS.10558939", "CO1.NTC.10732827", "secop2:CO1.BDOS.10558939", "SAMC-002-2026"] {
+    for id in [
+        "CO1.BDOS.10558939",
+        "CO1.NTC.10732827",
+        "secop2:CO1.BDOS.10558939",
+        "SAMC-002-2026",
+    ] {
         let (status, _, body) = page(&format!("/procesos/{id}"));
         assert_eq!(status, 200, "{id}");
         assert!(body.contains("SUMINISTRO DE POLIZAS DE SEGUROS"), "{id}");
@@ -138,9 +185,17 @@ fn the_process_page_has_every_field_and_the_link_back() {
     assert!(h.contains_key("content-security-policy"));
     let doc = Html::parse_document(&body);
     let back = doc.select(&sel("p.back a")).next().unwrap();
-    assert_eq!(back.value().attr("href"), Some("/?q=seguros&platform=secop2"));
+    assert_eq!(
+        back.value().attr("href"),
+        Some("/?q=seguros&platform=secop2")
+    );
     let orig = doc.select(&sel("a.external")).next().unwrap();
-    assert!(orig.value().attr("href").unwrap().contains("noticeUID=CO1.NTC.10732827"));
+    assert!(
+        orig.value()
+            .attr("href")
+            .unwrap()
+            .contains("noticeUID=CO1.NTC.10732827")
+    );
     let labels = texts(&doc, "dl.fields dt");
     for l in [
         "ID del proceso",
@@ -163,7 +218,10 @@ fn the_process_page_has_every_field_and_the_link_back() {
     assert!(body.contains("Visualizaciones"), "competition figures");
     // A process with contracts shows them with suppliers.
     let v: serde_json::Value = http()
-        .get(format!("{}/api/search?dataset=jbjy-vk9h&per_page=1&facets=false", server().url))
+        .get(format!(
+            "{}/api/search?dataset=jbjy-vk9h&per_page=1&facets=false",
+            server().url
+        ))
         .send()
         .unwrap()
         .json()
@@ -172,11 +230,20 @@ fn the_process_page_has_every_field_and_the_link_back() {
     let (status, _, body) = page(&format!("/procesos/{key}"));
     assert_eq!(status, 200);
     let doc = Html::parse_document(&body);
-    assert!(doc.select(&sel("section table code")).next().is_some(), "a contracts table");
+    assert!(
+        doc.select(&sel("section table code")).next().is_some(),
+        "a contracts table"
+    );
     // A back link never leaves the site, whatever `volver` holds.
     let (_, _, body) = page("/procesos/CO1.BDOS.10558939?volver=javascript:alert(1)");
     let doc = Html::parse_document(&body);
-    let back = doc.select(&sel("p.back a")).next().unwrap().value().attr("href").unwrap();
+    let back = doc
+        .select(&sel("p.back a"))
+        .next()
+        .unwrap()
+        .value()
+        .attr("href")
+        .unwrap();
     assert!(back.starts_with('/'), "{back}");
 }
 
@@ -185,7 +252,10 @@ fn assets_are_served_with_types_and_the_chart_library_is_vendored() {
     for (path, ct) in [
         ("/assets/app.css", "text/css; charset=utf-8"),
         ("/assets/app.js", "text/javascript; charset=utf-8"),
-        ("/assets/uPlot.iife.min.js", "text/javascript; charset=utf-8"),
+        (
+            "/assets/uPlot.iife.min.js",
+            "text/javascript; charset=utf-8",
+        ),
         ("/assets/uPlot.min.css", "text/css; charset=utf-8"),
         ("/assets/icon.svg", "image/svg+xml"),
     ] {
@@ -199,7 +269,10 @@ fn assets_are_served_with_types_and_the_chart_library_is_vendored() {
 }
 
 fn atom(path: &str) -> (reqwest::header::HeaderMap, String) {
-    let r = http().get(format!("{}{path}", server().url)).send().unwrap();
+    let r = http()
+        .get(format!("{}{path}", server().url))
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 200, "{path}");
     let h = r.headers().clone();
     (h, r.text().unwrap())
@@ -225,13 +298,28 @@ fn check_atom(xml: &str) -> atom_syndication::Feed {
     assert!(xml.contains("xmlns=\"http://www.w3.org/2005/Atom\""));
     assert!(!feed.id.is_empty());
     assert!(!feed.title.value.is_empty());
-    assert!(!feed.authors.is_empty(), "a feed author (entries have none of their own)");
-    let selfl = feed.links.iter().find(|l| l.rel == "self").expect("a self link");
-    assert!(selfl.href.starts_with("https://secop.example.org/api/feed.atom"));
+    assert!(
+        !feed.authors.is_empty(),
+        "a feed author (entries have none of their own)"
+    );
+    let selfl = feed
+        .links
+        .iter()
+        .find(|l| l.rel == "self")
+        .expect("a self link");
+    assert!(
+        selfl
+            .href
+            .starts_with("https://secop.example.org/api/feed.atom")
+    );
     let mut ids = std::collections::HashSet::new();
     let mut last = None;
     for e in &feed.entries {
-        assert!(e.id.starts_with("tag:secop-bridge.github.io,2026:"), "{}", e.id);
+        assert!(
+            e.id.starts_with("tag:secop-bridge.github.io,2026:"),
+            "{}",
+            e.id
+        );
         assert!(ids.insert(e.id.clone()), "duplicate entry id");
         assert!(!e.title.value.is_empty());
         let alt: Vec<_> = e.links.iter().filter(|l| l.rel == "alternate").collect();
@@ -331,13 +419,22 @@ fn text_from_the_data_never_becomes_markup() {
         get("/?q=%3Cscript%3Ealert(1)%3C/script%3E"),
     ];
     for (i, body) in pages.iter().enumerate() {
-        assert!(!body.contains("<script>alert"), "page {i} runs the data's script");
+        assert!(
+            !body.contains("<script>alert"),
+            "page {i} runs the data's script"
+        );
         assert!(!body.contains("<img src=x"), "page {i} has the data's img");
-        assert!(!body.contains("\"><img"), "page {i} lets the data close an attribute");
+        assert!(
+            !body.contains("\"><img"),
+            "page {i} lets the data close an attribute"
+        );
         let doc = Html::parse_document(body);
         assert_eq!(doc.select(&sel("img")).count(), 0, "page {i}");
         for s in doc.select(&sel("script")) {
-            assert!(s.value().attr("src").is_some(), "page {i}: an inline script");
+            assert!(
+                s.value().attr("src").is_some(),
+                "page {i}: an inline script"
+            );
         }
         for e in doc.select(&sel("*")) {
             assert!(
@@ -348,7 +445,12 @@ fn text_from_the_data_never_becomes_markup() {
     }
     // The text is shown as text.
     let doc = Html::parse_document(&pages[4]);
-    let title = doc.select(&sel("h1")).next().unwrap().text().collect::<String>();
+    let title = doc
+        .select(&sel("h1"))
+        .next()
+        .unwrap()
+        .text()
+        .collect::<String>();
     assert!(title.contains("<script>alert('xss')</script>"), "{title}");
     assert!(pages[0].contains("&lt;script&gt;"));
     // The highlighted snippet keeps only <b>.
@@ -358,7 +460,13 @@ fn text_from_the_data_never_becomes_markup() {
     assert!(snippet.text().collect::<String>().contains("<script>"));
     // The link back is an attribute value, never markup.
     let doc = Html::parse_document(&pages[4]);
-    let href = doc.select(&sel("a.external")).next().unwrap().value().attr("href").unwrap();
+    let href = doc
+        .select(&sel("a.external"))
+        .next()
+        .unwrap()
+        .value()
+        .attr("href")
+        .unwrap();
     assert!(href.starts_with("https://community.secop.gov.co/"));
     // The feed carries it as escaped text.
     let xml = get("/api/feed.atom?q=hostiles");
@@ -368,7 +476,10 @@ fn text_from_the_data_never_becomes_markup() {
     let e = &feed.entries[0];
     assert!(e.title.value.contains("<script>alert('xss')</script>"));
     assert_eq!(e.title.r#type, atom_syndication::TextType::Text);
-    assert_eq!(e.summary.as_ref().unwrap().r#type, atom_syndication::TextType::Text);
+    assert_eq!(
+        e.summary.as_ref().unwrap().r#type,
+        atom_syndication::TextType::Text
+    );
     // And the JSON API returns the text unchanged (it is data, escaped where shown).
     let v: serde_json::Value = http()
         .get(format!("{}/api/processes/CO1.BDOS.99999991", s.url))

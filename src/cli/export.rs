@@ -50,7 +50,6 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
             )
         }),
         published: chrono::Utc::now(),
-        base_url: None,
     };
     let t0 = std::time::Instant::now();
     let n = match &a.output {

@@ -77,13 +77,10 @@ pub struct PackageInfo {
     pub uri: String,
     /// When it was produced.
     pub published: DateTime<Utc>,
-    /// The base URL of the server, for links to process pages (`{base}/procesos/{key}`);
-    /// `None` from the command line.
-    pub base_url: Option<String>,
 }
 
 enum Inner<W: Write> {
-    Csv(::csv::Writer<W>),
+    Csv(Box<::csv::Writer<W>>),
     Ndjson(W),
     Ocds { out: W, first: bool },
 }
@@ -98,7 +95,7 @@ impl<W: Write> Exporter<W> {
     /// Starts an export: writes the CSV header (after the BOM) or the OCDS package header.
     pub fn new(format: Format, mut out: W, info: &PackageInfo) -> Result<Exporter<W>> {
         let inner = match format {
-            Format::Csv => Inner::Csv(csv::writer(out)?),
+            Format::Csv => Inner::Csv(Box::new(csv::writer(out)?)),
             Format::Ndjson => Inner::Ndjson(out),
             Format::Ocds => {
                 ocds::write_package_start(&mut out, info)?;

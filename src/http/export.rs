@@ -124,7 +124,6 @@ pub async fn export(State(st): State<AppState>, uri: Uri) -> Result<Response, Ap
     let info = PackageInfo {
         uri: self_url(&st, &uri),
         published: chrono::Utc::now(),
-        base_url: Some(st.public_url()),
     };
     let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(QUEUED_CHUNKS);
     let engine = st.engine.clone();

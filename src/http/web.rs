@@ -526,12 +526,8 @@ fn search_form(p: &SearchParams) -> Markup {
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect()
     };
+    // Filters the facets do not show open the panel; the others are visible beside the hits.
     let advanced = [
-        &p.platform,
-        &p.department,
-        &p.modality,
-        &p.status,
-        &p.contract_type,
         &p.unspsc,
         &p.entity,
         &p.min_value,

@@ -112,10 +112,7 @@ impl Drop for Server {
 }
 
 /// Starts a server over `dir` with settings changed by `config`.
-pub fn serve(
-    dir: &Path,
-    config: impl FnOnce(&mut secop_bridge::http::Config),
-) -> Server {
+pub fn serve(dir: &Path, config: impl FnOnce(&mut secop_bridge::http::Config)) -> Server {
     use secop_bridge::http::{AppState, Config, run};
     let index = secop_bridge::index::SecopIndex::open(dir).expect("open the index");
     let mut c = Config::new(dir.to_path_buf());
@@ -133,7 +130,9 @@ pub fn serve(
             let l = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .expect("bind 127.0.0.1:0");
-            addr_tx.send(l.local_addr().expect("address")).expect("send");
+            addr_tx
+                .send(l.local_addr().expect("address"))
+                .expect("send");
             run(l, state, async {
                 let _ = rx.await;
             })
