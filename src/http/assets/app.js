@@ -94,7 +94,7 @@
           points: { show: false },
           value: function (u, v) { return v == null ? "—" : whole.format(v); } },
         { label: "Valor total", scale: "cop", stroke: "#c25e00", width: 2,
-          points: { show: true, size: 6 },
+          points: { show: months.length <= 36, size: 6 },
           value: function (u, v) { return v == null ? "—" : pesos.format(v); } }
       ]
     };
