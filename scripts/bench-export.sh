@@ -15,7 +15,7 @@ CORPUS=bench-data/contratos-x${COPIES}.csv.gz
 DATA=${DATA:-bench-data/export-1m}
 BIN=target/release/secop
 
-cargo build --release --locked --bin secop >&2
+[ -n "${NO_BUILD:-}" ] || cargo build --release --locked --bin secop >&2
 mkdir -p bench-data
 [ -f "$CORPUS" ] || python3 scripts/bench-corpus.py --copies "$COPIES" "$CORPUS"
 if [ ! -f "$DATA/.complete" ]; then

@@ -101,7 +101,7 @@ fn entry(p: &Process, base: &str) -> Entry {
         ..Entry::default()
     };
     e.links.push(Link {
-        href: p.link(),
+        href: super::web::platform_link(p),
         rel: "alternate".into(),
         mime_type: Some("text/html".into()),
         title: Some(format!("El proceso en {platform}")),

@@ -178,6 +178,22 @@ pub fn describe(p: &SearchParams) -> String {
     }
 }
 
+/// The link to the original platform, when it is an http(s) URL; otherwise the
+/// platform's public search (a `javascript:` link in the data never reaches a page).
+pub fn platform_link(p: &Process) -> String {
+    let link = p.link();
+    match url::Url::parse(&link) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => u.to_string(),
+        _ => Process {
+            url: None,
+            platform: p.platform,
+            process_id: p.process_id.clone(),
+            ..Process::default()
+        }
+        .link(),
+    }
+}
+
 /// A tantivy snippet made safe to insert as HTML whatever it holds: `<b>` and `</b>` are
 /// kept, the escapes tantivy writes are kept, and anything else that could be markup is
 /// escaped again.
@@ -634,7 +650,7 @@ fn hit_html(h: &Hit, back: &str) -> Markup {
                     p.snippet { (PreEscaped(safe_snippet(sn))) }
                 }
                 p.origin {
-                    a.external href=(p.link()) rel="noopener noreferrer" {
+                    a.external href=(platform_link(p)) rel="noopener noreferrer" {
                         "Ver en " (platform)
                         span.visually-hidden { " (página original del proceso " (p.process_id) ")" }
                         span aria-hidden="true" { " ↗" }
@@ -967,7 +983,7 @@ fn process_html(p: &Process, also: &[String], back: &str) -> Markup {
             h1 { (if p.title.trim().is_empty() { p.process_id.as_str() } else { p.title.as_str() }) }
             p.entity { (p.buyer.name) }
             p.origin.big {
-                a.external.button href=(p.link()) rel="noopener noreferrer" {
+                a.external.button href=(platform_link(p)) rel="noopener noreferrer" {
                     "Ver el proceso en " (platform) span aria-hidden="true" { " ↗" }
                 }
             }
