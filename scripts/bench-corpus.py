@@ -34,7 +34,6 @@ def main():
     with gzip.open(a.source, "rt", encoding="utf-8", newline="") as f:
         header = f.readline()
         body = f.read()
-    rows = 0
     with gzip.open(a.out, "wt", encoding="utf-8", newline="", compresslevel=1) as out:
         out.write(header)
         for k in range(a.copies):
@@ -46,7 +45,6 @@ def main():
             out.write(text)
             if not text.endswith("\n"):
                 out.write("\n")
-            rows += 1
             print(f"copy {k + 1}/{a.copies} written", file=sys.stderr)
     print(f"{a.out}: {a.copies} copies", file=sys.stderr)
 
