@@ -25,8 +25,10 @@
 
 pub mod cli;
 pub mod demo;
+pub mod display;
 pub mod enrich;
 pub mod error;
+pub mod export;
 pub mod harvest;
 pub mod http;
 pub mod index;

@@ -10,8 +10,8 @@ use common::*;
 use serde_json::Value;
 
 fn base() -> &'static str {
-    static B: OnceLock<(String, tokio::sync::oneshot::Sender<()>)> = OnceLock::new();
-    &B.get_or_init(|| start(demo_dir(), |_| {})).0
+    static B: OnceLock<Server> = OnceLock::new();
+    &B.get_or_init(|| serve(demo_dir(), |_| {})).url
 }
 
 fn client() -> reqwest::Client {
@@ -281,6 +281,8 @@ async fn openapi_describes_every_endpoint() {
         "/api/processes/{id}",
         "/api/monthly",
         "/api/transition",
+        "/api/export",
+        "/api/feed.atom",
         "/api/stats",
         "/healthz",
         "/api/openapi.json",
@@ -344,10 +346,11 @@ async fn stats_health_and_compression() {
 
 #[tokio::test]
 async fn excess_load_gets_503_with_retry_after() {
-    let (url, _stop) = start(demo_dir(), |c| {
+    let srv = serve(demo_dir(), |c| {
         c.max_concurrent = 1;
         c.max_queued = 0;
     });
+    let url = srv.url.clone();
     let c = client();
     let mut tasks = Vec::new();
     for i in 0..64 {
@@ -380,7 +383,8 @@ async fn the_reader_follows_a_new_import_and_shutdown_is_graceful() {
     let d = tempfile::tempdir().unwrap();
     let f = root().join("fixtures/secop2/web-export/contratos.VAUPES-MITU.csv");
     secop_ok(d.path(), &["import", f.to_str().unwrap()]);
-    let (url, stop) = start(d.path(), |_| {});
+    let srv = serve(d.path(), |_| {});
+    let url = srv.url.clone();
     let c = client();
     let count = |c: reqwest::Client, url: String| async move {
         let v: Value = c
@@ -408,7 +412,7 @@ async fn the_reader_follows_a_new_import_and_shutdown_is_graceful() {
         after > before,
         "the server did not see the import ({before} → {after})"
     );
-    stop.send(()).unwrap();
+    drop(srv);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
         c.get(format!("{url}/healthz")).send().await.is_err(),

@@ -189,7 +189,8 @@ fn a_platform_without_data_is_said_so_not_zero() {
 
 #[tokio::test]
 async fn bad_parameters_get_a_json_4xx() {
-    let (url, _stop) = start(demo_dir(), |_| {});
+    let srv = serve(demo_dir(), |_| {});
+    let url = srv.url.clone();
     let c = reqwest::Client::new();
     let ok: Value = c
         .get(format!(

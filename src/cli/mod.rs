@@ -1,6 +1,8 @@
 //! The command line: one module per command, and the error handling of the binary.
 
 mod enrich;
+mod export;
+mod filters;
 mod harvest;
 mod import;
 mod output;
@@ -51,6 +53,8 @@ pub enum Command {
     Stats(stats::Args),
     /// How far entities have moved from SECOP I to SECOP II, month by month.
     Transition(transition::Args),
+    /// Stream every hit of a search as CSV, NDJSON or an OCDS release package.
+    Export(Box<export::Args>),
     /// Serve the search API and the web page (indexes the bundled demo data on an empty data directory).
     Serve(serve::Args),
     /// Rebuild the index from the state database (after an upgrade).
@@ -105,6 +109,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Show(a) => show::run(&dir, a),
         Command::Stats(a) => stats::run(&dir, a),
         Command::Transition(a) => transition::run(&dir, a),
+        Command::Export(a) => export::run(&dir, *a),
         Command::Serve(a) => serve::run_cmd(&dir, a),
         Command::Reindex => stats::reindex(&dir),
     }

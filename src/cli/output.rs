@@ -2,18 +2,7 @@
 
 use std::io::Write;
 
-/// Formats whole pesos the Colombian way: `$ 1.234.567`.
-pub fn format_cop(v: i64) -> String {
-    let digits = v.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    format!("{}$ {out}", if v < 0 { "-" } else { "" })
-}
+pub use crate::display::format_cop;
 
 /// A plain text table with aligned columns.
 pub struct Table {
@@ -98,18 +87,5 @@ impl Table {
             }
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pesos_the_colombian_way() {
-        assert_eq!(format_cop(1_234_567), "$ 1.234.567");
-        assert_eq!(format_cop(0), "$ 0");
-        assert_eq!(format_cop(999), "$ 999");
-        assert_eq!(format_cop(-1000), "-$ 1.000");
     }
 }

@@ -27,6 +27,13 @@ pub struct Args {
     /// Request time limit, seconds.
     #[arg(long, default_value_t = 10)]
     pub timeout: u64,
+    /// The public base URL of the server (`https://secop.example.org`), for the links in
+    /// feeds and exports. Default: `http://` and the address it listens on.
+    #[arg(long, env = "SECOP_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Exports that may stream at once.
+    #[arg(long, default_value_t = 2)]
+    pub max_exports: usize,
     /// Do not index the bundled demo data when the data directory is empty.
     #[arg(long)]
     pub no_demo: bool,
@@ -62,6 +69,18 @@ pub fn run_cmd(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     }
     config.max_queued = a.max_queued;
     config.request_timeout = std::time::Duration::from_secs(a.timeout.max(1));
+    config.max_exports = a.max_exports.max(1);
+    if let Some(u) = &a.public_url {
+        let parsed = url::Url::parse(u)
+            .ok()
+            .filter(|x| matches!(x.scheme(), "http" | "https") && x.host().is_some())
+            .with_context(|| {
+                format!(
+                    "--public-url {u:?} is not an http(s) URL such as https://secop.example.org"
+                )
+            })?;
+        config.public_url = Some(parsed.as_str().trim_end_matches('/').to_string());
+    }
     let state = AppState::new(Engine::new(index), config);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -22,7 +22,17 @@ use crate::query::SearchParams;
         description = "One search over SECOP I and SECOP II, Colombia's public-procurement platforms. Read-only.",
         license(name = "MIT OR Apache-2.0")
     ),
-    paths(search, process, monthly, transition, stats, healthz, openapi_json),
+    paths(
+        search,
+        process,
+        monthly,
+        transition,
+        super::export::export,
+        super::feed::feed,
+        stats,
+        healthz,
+        openapi_json
+    ),
     components(schemas(
         SearchResponse,
         ProcessResponse,
@@ -41,6 +51,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/processes/{id}", get(process))
         .route("/api/monthly", get(monthly))
         .route("/api/transition", get(transition))
+        .route("/api/export", get(super::export::export))
+        .route("/api/feed.atom", get(super::feed::feed))
         .route("/api/stats", get(stats))
         .route("/api/openapi.json", get(openapi_json))
         .route("/healthz", get(healthz))

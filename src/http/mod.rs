@@ -7,7 +7,10 @@
 
 pub mod api;
 pub mod error;
+pub mod export;
+pub mod feed;
 pub mod views;
+pub mod web;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -48,6 +51,11 @@ pub struct Config {
     pub request_timeout: Duration,
     /// The data directory (for stats).
     pub data_dir: PathBuf,
+    /// Exports that may stream at once (each holds a thread while it streams).
+    pub max_exports: usize,
+    /// The server's public base URL (`https://secop.example.org`), used in feed and export
+    /// links; `None` means `http://` and the address [`run`] listens on.
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -59,6 +67,8 @@ impl Config {
             max_queued: 256,
             request_timeout: Duration::from_secs(10),
             data_dir,
+            max_exports: 2,
+            public_url: None,
         }
     }
 }
@@ -72,6 +82,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     inflight: Arc<Semaphore>,
     admission: Arc<Semaphore>,
+    exports: Arc<Semaphore>,
 }
 
 impl AppState {
@@ -83,8 +94,31 @@ impl AppState {
             admission: Arc::new(Semaphore::new(
                 config.max_concurrent.max(1) + config.max_queued,
             )),
+            exports: Arc::new(Semaphore::new(config.max_exports.max(1))),
             config: Arc::new(config),
         }
+    }
+
+    /// The public base URL, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        self.config
+            .public_url
+            .as_deref()
+            .unwrap_or("http://127.0.0.1:8080")
+            .trim_end_matches('/')
+            .to_string()
+    }
+
+    /// A slot for one export, or a 503 when all are streaming.
+    pub fn export_permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        self.exports
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError {
+                message: "too many exports at once; retry in a minute".into(),
+                retry_after: Some(30),
+                ..ApiError::overloaded()
+            })
     }
 
     /// Runs index work on the blocking pool within the concurrency bounds.
@@ -146,17 +180,21 @@ async fn limit_uri(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-async fn not_found(State(_): State<AppState>, req: Request) -> ApiError {
-    ApiError::not_found(format!(
-        "no such endpoint: {}; see /api/openapi.json",
-        req.uri().path()
-    ))
+async fn not_found(State(_): State<AppState>, req: Request) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/api/") || path == "/api" || path == "/healthz" {
+        ApiError::not_found(format!("no such endpoint: {path}; see /api/openapi.json"))
+            .into_response()
+    } else {
+        web::not_found_page(path)
+    }
 }
 
 /// The whole application: API routes plus the layers that bound and log requests.
 pub fn router(state: AppState) -> Router {
     let timeout = state.config.request_timeout;
     api::routes()
+        .merge(web::routes())
         .fallback(not_found)
         .with_state(state)
         .layer(middleware::from_fn(limit_uri))
@@ -189,6 +227,11 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let mut state = state;
+    if state.config.public_url.is_none() {
+        let addr = listener.local_addr()?;
+        Arc::make_mut(&mut state.config).public_url = Some(format!("http://{addr}"));
+    }
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await

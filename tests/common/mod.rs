@@ -95,14 +95,26 @@ pub fn keys(v: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-/// Starts a server on 127.0.0.1:0 over a data directory, in its own runtime thread.
-/// Returns the base URL and a sender that shuts it down.
-pub fn start(
-    dir: &Path,
-    config: impl FnOnce(&mut secop_bridge::http::Config),
-) -> (String, tokio::sync::oneshot::Sender<()>) {
+/// A server on 127.0.0.1:0 over a data directory, in its own runtime thread. Dropping
+/// it shuts the server down.
+pub struct Server {
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+/// Starts a server over `dir` with settings changed by `config`.
+pub fn serve(dir: &Path, config: impl FnOnce(&mut secop_bridge::http::Config)) -> Server {
     use secop_bridge::http::{AppState, Config, run};
-    let index = secop_bridge::index::SecopIndex::open(dir).unwrap();
+    let index = secop_bridge::index::SecopIndex::open(dir).expect("open the index");
     let mut c = Config::new(dir.to_path_buf());
     config(&mut c);
     let state = AppState::new(secop_bridge::query::Engine::new(index), c);
@@ -113,17 +125,32 @@ pub fn start(
             .worker_threads(2)
             .enable_all()
             .build()
-            .unwrap();
+            .expect("a runtime");
         rt.block_on(async move {
-            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            addr_tx.send(l.local_addr().unwrap()).unwrap();
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind 127.0.0.1:0");
+            addr_tx
+                .send(l.local_addr().expect("address"))
+                .expect("send");
             run(l, state, async {
                 let _ = rx.await;
             })
             .await
-            .unwrap();
+            .expect("serve");
         });
     });
-    let addr = addr_rx.recv().unwrap();
-    (format!("http://{addr}"), tx)
+    let addr = addr_rx.recv().expect("the server starts");
+    Server {
+        url: format!("http://{addr}"),
+        stop: Some(tx),
+    }
+}
+
+/// A blocking HTTP client with a timeout.
+pub fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .expect("a client")
 }

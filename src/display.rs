@@ -1,0 +1,69 @@
+//! How values are shown to people in Colombia: pesos as `$ 1.234.567`, dates as
+//! `dd/mm/aaaa`. Shared by the CLI, the web page, the feeds and the exports.
+
+use chrono::NaiveDateTime;
+
+/// Formats whole pesos the Colombian way: `$ 1.234.567`.
+pub fn format_cop(v: i64) -> String {
+    let digits = v.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    format!("{}$ {out}", if v < 0 { "-" } else { "" })
+}
+
+/// A whole number with dots between thousands: `12.345`.
+pub fn format_int(v: u64) -> String {
+    format_cop(v as i64).trim_start_matches("$ ").to_string()
+}
+
+/// A date as `dd/mm/aaaa`.
+pub fn format_date(t: NaiveDateTime) -> String {
+    t.format("%d/%m/%Y").to_string()
+}
+
+/// A date and time as `dd/mm/aaaa hh:mm`, or only the date when the time is midnight
+/// (most sources publish dates without a time).
+pub fn format_datetime(t: NaiveDateTime) -> String {
+    if t.time() == chrono::NaiveTime::MIN {
+        format_date(t)
+    } else {
+        t.format("%d/%m/%Y %H:%M").to_string()
+    }
+}
+
+/// A date-time as ISO 8601 for spreadsheets: `2026-08-19 14:30:00`.
+pub fn iso(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pesos_the_colombian_way() {
+        assert_eq!(format_cop(1_234_567), "$ 1.234.567");
+        assert_eq!(format_cop(0), "$ 0");
+        assert_eq!(format_cop(999), "$ 999");
+        assert_eq!(format_cop(-1000), "-$ 1.000");
+        assert_eq!(format_int(12_345), "12.345");
+    }
+
+    #[test]
+    fn dates_day_first() {
+        let t = chrono::NaiveDate::from_ymd_opt(2026, 8, 9)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        assert_eq!(format_date(t), "09/08/2026");
+        assert_eq!(format_datetime(t), "09/08/2026");
+        let t = t + chrono::Duration::minutes(17 * 60 + 5);
+        assert_eq!(format_datetime(t), "09/08/2026 17:05");
+        assert_eq!(iso(t), "2026-08-09 17:05:00");
+    }
+}
