@@ -331,12 +331,7 @@ fn build_pg(engine: &Engine, pg: &Pg) -> (Duration, u64) {
         let mut w = c
             .copy_in("COPY docs(title, entity, body, department, value) FROM STDIN")
             .unwrap();
-        let esc = |s: &str| {
-            s.replace('\\', "\\\\")
-                .replace('\t', " ")
-                .replace('\n', " ")
-                .replace('\r', " ")
-        };
+        let esc = |s: &str| s.replace('\\', "\\\\").replace(['\t', '\n', '\r'], " ");
         peer_docs(engine, |d| {
             use std::io::Write;
             writeln!(

@@ -227,3 +227,37 @@ async fn bad_parameters_get_a_json_4xx() {
         );
     }
 }
+
+#[test]
+fn the_transicion_page_shows_months_entities_and_links() {
+    let srv = serve(demo_dir(), |_| {});
+    let c = http();
+    let r = c
+        .get(format!("{}/transicion?department=44&sort=count", srv.url))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+    let html = r.text().unwrap();
+    assert!(html.contains("Transición de SECOP I a SECOP II"));
+    assert!(html.contains("aria-current=\"page\""));
+    // The entity on both platforms, flagged, with links to its processes and duplicates.
+    assert!(html.contains("890702015"));
+    assert!(html.contains("sobre todo SECOP I"));
+    assert!(html.contains("href=\"/?nit=890702015\""));
+    assert!(html.contains("href=\"/duplicados?nit=890702015\""));
+    assert!(html.contains("data-src=\"/api/transition?department=44&amp;sort=count\""));
+    // Bad input: a 400 page that says why, with the text escaped.
+    let r = c
+        .get(format!("{}/transicion?nit=%3Cscript%3E", srv.url))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let html = r.text().unwrap();
+    assert!(html.contains("&lt;script&gt;") && !html.contains("<script>alert"));
+}

@@ -9,6 +9,7 @@ pub mod api;
 pub mod error;
 pub mod export;
 pub mod feed;
+pub mod transition_page;
 pub mod views;
 pub mod web;
 

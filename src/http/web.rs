@@ -31,12 +31,13 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 /// The sections in the navigation bar: (path, label). Later views (the SECOP I → II
 /// transition tracker, "Transición", and processes published twice, "Duplicados") add
 /// one line here and a route in [`routes`].
-pub const NAV: &[(&str, &str)] = &[("/", "Buscar")];
+pub const NAV: &[(&str, &str)] = &[("/", "Buscar"), ("/transicion", "Transición")];
 
 /// The page routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(search_page))
+        .route("/transicion", get(super::transition_page::transition_page))
         .route("/procesos/{*id}", get(process_page))
         .route("/assets/{name}", get(asset))
         .route("/favicon.ico", get(favicon))
@@ -230,7 +231,7 @@ pub fn safe_snippet(s: &str) -> String {
     out
 }
 
-fn html_response(status: StatusCode, body: Markup) -> Response {
+pub(crate) fn html_response(status: StatusCode, body: Markup) -> Response {
     let mut r = (status, body.into_string()).into_response();
     let h = r.headers_mut();
     h.insert(
@@ -245,7 +246,7 @@ fn html_response(status: StatusCode, body: Markup) -> Response {
     r
 }
 
-fn layout(title: &str, current: &str, head_extra: Markup, body: Markup) -> Markup {
+pub(crate) fn layout(title: &str, current: &str, head_extra: Markup, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="es" {
@@ -456,7 +457,7 @@ fn facets_html(f: &Facets, p: &SearchParams) -> Markup {
     }
 }
 
-fn select(
+pub(crate) fn select(
     id: &str,
     label: &str,
     current: Option<&str>,
@@ -476,7 +477,13 @@ fn select(
     }
 }
 
-fn input(id: &str, label: &str, kind: &str, value: Option<&str>, extra: Markup) -> Markup {
+pub(crate) fn input(
+    id: &str,
+    label: &str,
+    kind: &str,
+    value: Option<&str>,
+    extra: Markup,
+) -> Markup {
     html! {
         div.field {
             label for=(id) { (label) }
@@ -661,7 +668,7 @@ fn hit_html(h: &Hit, back: &str) -> Markup {
     }
 }
 
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("", s)])
         .map(|x| x.trim_start_matches('=').to_string())
         .unwrap_or_default()

@@ -18,6 +18,47 @@
       e.disabled = false;
     });
   });
+  // The transition view: the share published on SECOP II per month, with gaps where a
+  // platform has no data (not zero).
+  var tbox = document.getElementById("grafico-transicion");
+  if (tbox) {
+    fetch(tbox.getAttribute("data-src"), { headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+      .then(function (d) {
+        var months = d.months || [];
+        if (!months.length || !window.uPlot) {
+          tbox.textContent = months.length ? "No se pudo cargar la biblioteca del gráfico." : "Sin datos para este alcance.";
+          tbox.setAttribute("data-ready", "0");
+          return;
+        }
+        var labels = months.map(function (m) { var p = m.month.split("-"); return ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"][+p[1] - 1] + " " + p[0]; });
+        var xs = months.map(function (m, i) { return i; });
+        var share = months.map(function (m) { return m.share_secop2 == null ? null : Math.round(m.share_secop2 * 1000) / 10; });
+        var shareValue = months.map(function (m) { return m.share_secop2_value == null ? null : Math.round(m.share_secop2_value * 1000) / 10; });
+        var w = function () { return Math.max(280, tbox.clientWidth || 600); };
+        var plot = new uPlot({
+          width: w(), height: 240,
+          scales: { x: { time: false, range: function () { return [-0.5, months.length - 0.5]; } }, y: { range: [0, 100] } },
+          axes: [
+            { space: 70, values: function (u, t) { return t.map(function (i) { return labels[i] || ""; }); } },
+            { label: "% en SECOP II", values: function (u, t) { return t.map(function (v) { return v + " %"; }); } }
+          ],
+          series: [
+            { label: "Mes", value: function (u, i) { return i == null ? "—" : labels[i] || ""; } },
+            { label: "Procesos en SECOP II", stroke: "#0b4f8a", width: 2, spanGaps: false,
+              value: function (u, v) { return v == null ? "sin datos" : v + " %"; } },
+            { label: "Valor en SECOP II", stroke: "#c25e00", width: 2, dash: [6, 4], spanGaps: false,
+              value: function (u, v) { return v == null ? "sin datos" : v + " %"; } }
+          ]
+        }, [xs, share, shareValue], tbox);
+        window.addEventListener("resize", function () { plot.setSize({ width: w(), height: 240 }); });
+        tbox.setAttribute("data-ready", String(months.length));
+      })
+      .catch(function (e) {
+        tbox.textContent = "No se pudo cargar el gráfico (" + e.message + ").";
+        tbox.setAttribute("data-error", "1");
+      });
+  }
   var box = document.getElementById("grafico");
   if (!box) return;
   var details = document.getElementById("grafico-datos");
