@@ -17,9 +17,12 @@
 //! * [`ingest`] upserts rows into the [`state`] database, joins and assembles them into
 //!   processes and feeds the [`index`], keeping both consistent across crashes.
 //! * [`query`] turns a search request into a tantivy query and collects hits and facets.
+//! * [`dedup`] finds processes published on both platforms, or twice on one, with a score
+//!   and the reasons.
 //! * [`cli`] is one module per command.
 
 pub mod cli;
+pub mod dedup;
 pub mod error;
 pub mod index;
 pub mod ingest;

@@ -1,5 +1,6 @@
 //! The command line: one module per command, and the error handling of the binary.
 
+mod duplicates;
 mod import;
 mod output;
 mod search;
@@ -38,6 +39,9 @@ pub enum Command {
     Search(search::Args),
     /// Show one process, found by any identifier.
     Show(show::Args),
+    /// Processes that look published on both platforms, or twice on one, with a score and
+    /// the reasons.
+    Duplicates(duplicates::Args),
     /// What the index holds: documents per platform and dataset, runs, quarantine.
     Stats(stats::Args),
     /// Rebuild the index from the state database (after an upgrade).
@@ -88,6 +92,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(a) => import::run(&dir, a),
         Command::Search(a) => search::run(&dir, a),
         Command::Show(a) => show::run(&dir, a),
+        Command::Duplicates(a) => duplicates::run(&dir, a),
         Command::Stats(a) => stats::run(&dir, a),
         Command::Reindex => stats::reindex(&dir),
     }

@@ -1,0 +1,448 @@
+//! The score of a pair and its reasons in plain Spanish.
+//!
+//! Each feature adds evidence for or against "the same process" as a weight in log-odds,
+//! as in Fellegi–Sunter record linkage: agreement on something rare (a reference, a
+//! supplier) weighs more than agreement on something common (a modality). The score is
+//! the logistic of the prior plus the weights, so it lies between 0 and 1, and each
+//! weight is kept with a sentence that explains it.
+//!
+//! Hard negatives drive the weights. Entities publish dozens of distinct processes with
+//! the same object, the same value and dates days apart (monthly "prestación de servicios"
+//! contracts); what tells them apart is the reference (another number) and the supplier.
+//! So a different reference or supplier outweighs any similarity of text, value and date,
+//! and an object text the entity repeats in many processes of the same weeks counts less
+//! than a text of its own.
+
+use serde::Serialize;
+
+use super::features::{
+    ModalityMatch, Profile, RefMatch, SupplierMatch, TextMatch, ValueMatch, compare_modalities,
+    compare_references, compare_suppliers, compare_values, days_apart,
+};
+use crate::model::{Platform, Status};
+
+/// Log-odds before any evidence: two processes of one entity, published weeks apart, are
+/// rarely the same process.
+pub const PRIOR: f64 = -4.0;
+
+/// The largest weight the object text can add ([`text_weight`] of 1.0).
+pub const MAX_TEXT: f64 = 3.5;
+
+/// The weight of an object text shared by this many processes of the entity in the time
+/// window (the pair included) is capped at [`COMMON_TEXT_CAP`].
+pub const COMMON_TEXT_MIN: u32 = 5;
+
+/// See [`COMMON_TEXT_MIN`].
+pub const COMMON_TEXT_CAP: f64 = 1.0;
+
+/// One piece of evidence about a pair.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    /// `reference`, `object`, `value`, `date`, `modality`, `supplier` or `status`.
+    pub feature: &'static str,
+    /// Log-odds: positive for "the same process", negative against.
+    pub weight: f64,
+    /// The reason in plain Spanish (`misma referencia LP-003-2025`).
+    pub reason: String,
+}
+
+/// The score of a pair and the evidence behind it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    /// Between 0 and 1.
+    pub score: f64,
+    /// Evidence in a fixed order: reference, object, value, date, modality, supplier, status.
+    pub evidence: Vec<Evidence>,
+}
+
+/// The logistic function.
+pub fn logistic(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// The log-odds of a score (the inverse of [`logistic`]).
+pub fn logit(p: f64) -> f64 {
+    let p = p.clamp(1e-9, 1.0 - 1e-9);
+    (p / (1.0 - p)).ln()
+}
+
+/// The weight of each word substituted for another (another place, another building).
+pub const WORD_SUBSTITUTION: f64 = -1.5;
+
+/// The weight of each number substituted for another (another street, lot, phase, year).
+pub const NUMBER_SUBSTITUTION: f64 = -2.0;
+
+/// The most substitutions can weigh.
+pub const MAX_SUBSTITUTION: f64 = -4.5;
+
+/// The weight when neither a reference nor an object text can be compared: value, date
+/// and supplier alone do not tell a series of contracts from one published twice.
+pub const NOTHING_TO_COMPARE: f64 = -1.5;
+
+/// The weight of an object similarity: strongly against below 0.3, neutral at 0.65,
+/// for above, piecewise linear.
+pub fn text_weight(s: f64) -> f64 {
+    const POINTS: &[(f64, f64)] = &[
+        (0.0, -4.0),
+        (0.3, -4.0),
+        (0.5, -1.5),
+        (0.65, 0.0),
+        (0.8, 1.5),
+        (0.9, 2.8),
+        (0.95, MAX_TEXT),
+        (1.0, MAX_TEXT),
+    ];
+    for w in POINTS.windows(2) {
+        let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+        if s <= x1 {
+            return y0 + (y1 - y0) * (s - x0).max(0.0) / (x1 - x0);
+        }
+    }
+    MAX_TEXT
+}
+
+fn ref_weight(m: RefMatch) -> f64 {
+    match m {
+        RefMatch::Same => 4.5,
+        RefMatch::SameWeak => 2.5,
+        RefMatch::Compatible => 2.5,
+        RefMatch::Different => -6.0,
+        RefMatch::DifferentWeak => -3.5,
+        RefMatch::Unknown => 0.0,
+    }
+}
+
+fn value_weight(m: ValueMatch) -> f64 {
+    let ValueMatch::Known(d) = m else {
+        return 0.0;
+    };
+    if d == 0.0 {
+        1.5
+    } else if d <= 0.005 {
+        1.0
+    } else if d <= 0.05 {
+        0.3
+    } else if d <= 0.2 {
+        -0.5
+    } else {
+        -2.0
+    }
+}
+
+fn date_weight(days: i64) -> f64 {
+    match days {
+        0 => 1.5,
+        1..=3 => 1.2,
+        4..=10 => 0.8,
+        11..=30 => 0.0,
+        31..=60 => -0.7,
+        _ => -1.5,
+    }
+}
+
+fn modality_weight(m: ModalityMatch) -> f64 {
+    match m {
+        ModalityMatch::Same => 0.5,
+        ModalityMatch::Compatible | ModalityMatch::Unknown => 0.0,
+        ModalityMatch::Different => -1.5,
+    }
+}
+
+fn supplier_weight(m: SupplierMatch) -> f64 {
+    match m {
+        // Entities hire the same supplier again and again: weak evidence.
+        SupplierMatch::Same(_) => 0.8,
+        SupplierMatch::Different => -5.0,
+        SupplierMatch::Unknown => 0.0,
+    }
+}
+
+/// Status weight: a cancelled or void process next to a live one is often a new attempt
+/// after the first failed.
+fn status_weight(a: Status, b: Status) -> f64 {
+    let ended = |s: Status| matches!(s, Status::Cancelled | Status::Void);
+    if ended(a) || ended(b) { -1.0 } else { 0.0 }
+}
+
+/// Whole pesos the Colombian way (`$ 1.234.567`).
+pub fn pesos(v: i64) -> String {
+    let digits = v.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + 4);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    format!("{}$ {out}", if v < 0 { "-" } else { "" })
+}
+
+fn lower_label(s: Status) -> String {
+    s.label().to_lowercase()
+}
+
+/// The features that need no text comparison. Cheap and allocation-free: computed for
+/// every pair in the window, to skip most pairs of a dense entity before their texts are
+/// compared and their reasons written.
+#[derive(Debug, Clone, Copy)]
+pub struct Cheap {
+    reference: RefMatch,
+    value: ValueMatch,
+    days: i64,
+    modality: ModalityMatch,
+    supplier: SupplierMatch,
+    status: f64,
+    sum: f64,
+}
+
+impl Cheap {
+    /// The best log-odds the pair can still reach, with the best possible object text.
+    pub fn bound(&self) -> f64 {
+        PRIOR + self.sum + MAX_TEXT
+    }
+}
+
+/// Compares everything but the texts.
+pub fn cheap(a: &Profile, b: &Profile) -> Cheap {
+    let reference = match (&a.reference, &b.reference) {
+        (Some(x), Some(y)) => compare_references(x, y),
+        _ => RefMatch::Unknown,
+    };
+    let value = compare_values(a.value, b.value);
+    let days = days_apart(a.published, b.published);
+    let modality = compare_modalities(a.modality, b.modality);
+    let supplier = compare_suppliers(&a.suppliers, &b.suppliers);
+    let status = status_weight(a.status, b.status);
+    let sum = ref_weight(reference)
+        + value_weight(value)
+        + date_weight(days)
+        + modality_weight(modality)
+        + supplier_weight(supplier)
+        + status;
+    Cheap {
+        reference,
+        value,
+        days,
+        modality,
+        supplier,
+        status,
+        sum,
+    }
+}
+
+/// The evidence of the cheap features, with their reasons, in reading order.
+fn cheap_evidence(a: &Profile, b: &Profile, c: &Cheap) -> Vec<Evidence> {
+    let mut ev = Vec::with_capacity(7);
+    if let (Some(x), Some(y)) = (&a.reference, &b.reference) {
+        let reason = match c.reference {
+            RefMatch::Same if x.shown == y.shown => format!("misma referencia {}", x.shown),
+            RefMatch::Same => format!("misma referencia ({} / {})", x.shown, y.shown),
+            RefMatch::SameWeak => format!("misma referencia corta {}", x.shown),
+            RefMatch::Compatible => {
+                format!("referencias compatibles ({} / {})", x.shown, y.shown)
+            }
+            RefMatch::Different | RefMatch::DifferentWeak => {
+                format!("referencias distintas ({} / {})", x.shown, y.shown)
+            }
+            RefMatch::Unknown => String::new(),
+        };
+        if c.reference != RefMatch::Unknown {
+            ev.push(Evidence {
+                feature: "reference",
+                weight: ref_weight(c.reference),
+                reason,
+            });
+        }
+    }
+    if let (ValueMatch::Known(d), Some(x), Some(y)) = (c.value, a.value, b.value) {
+        let reason = if d == 0.0 {
+            format!("mismo valor ({})", pesos(x))
+        } else if d <= 0.05 {
+            format!(
+                "valor parecido ({} / {}, {:.1} % de diferencia)",
+                pesos(x),
+                pesos(y),
+                d * 100.0
+            )
+        } else {
+            format!(
+                "valores distintos ({} / {}, {:.0} % de diferencia)",
+                pesos(x),
+                pesos(y),
+                d * 100.0
+            )
+        };
+        ev.push(Evidence {
+            feature: "value",
+            weight: value_weight(c.value),
+            reason,
+        });
+    }
+    ev.push(Evidence {
+        feature: "date",
+        weight: date_weight(c.days),
+        reason: match c.days {
+            0 => "publicados el mismo día".to_string(),
+            1 => "publicados con 1 día de diferencia".to_string(),
+            d => format!("publicados con {d} días de diferencia"),
+        },
+    });
+    let (ma, mb) = (a.modality.label(), b.modality.label());
+    let reason = match c.modality {
+        ModalityMatch::Same => Some(format!("misma modalidad ({ma})")),
+        ModalityMatch::Compatible => Some(format!("modalidades compatibles ({ma} / {mb})")),
+        ModalityMatch::Different => Some(format!("modalidades distintas ({ma} / {mb})")),
+        ModalityMatch::Unknown => None,
+    };
+    if let Some(reason) = reason {
+        ev.push(Evidence {
+            feature: "modality",
+            weight: modality_weight(c.modality),
+            reason,
+        });
+    }
+    let reason = match c.supplier {
+        SupplierMatch::Same(i) => Some(format!("mismo proveedor ({})", a.suppliers[i].shown)),
+        SupplierMatch::Different => Some(format!(
+            "proveedores distintos ({} / {})",
+            a.suppliers[0].shown, b.suppliers[0].shown
+        )),
+        SupplierMatch::Unknown => None,
+    };
+    if let Some(reason) = reason {
+        ev.push(Evidence {
+            feature: "supplier",
+            weight: supplier_weight(c.supplier),
+            reason,
+        });
+    }
+    if c.status != 0.0 {
+        let (ended, platform) = if matches!(a.status, Status::Cancelled | Status::Void) {
+            (a.status, a.platform)
+        } else {
+            (b.status, b.platform)
+        };
+        let which = match (a.platform == b.platform, platform) {
+            (false, Some(p)) => format!("el de {}", p.label()),
+            _ => "uno de los dos".to_string(),
+        };
+        ev.push(Evidence {
+            feature: "status",
+            weight: c.status,
+            reason: format!(
+                "{which} está {} (posible nuevo intento)",
+                lower_label(ended)
+            ),
+        });
+    }
+    ev
+}
+
+/// Scores a pair, with the text match found by [`Profile::best_text_match`]. `common`
+/// is the number of processes of the entity, in the time window around the pair, whose
+/// object text opens like the pair's best-matching text.
+pub fn score(
+    a: &Profile,
+    b: &Profile,
+    cheap: &Cheap,
+    text: Option<TextMatch>,
+    common: u32,
+) -> Scored {
+    let mut cheap_evidence = cheap_evidence(a, b, cheap);
+    if let Some(m) = text {
+        let pct = (m.similarity * 100.0).round() as i64;
+        let mut w = text_weight(m.similarity);
+        let mut reason = format!("objeto {pct} % similar");
+        if m.cut {
+            reason.push_str(" (uno de los textos está recortado)");
+        }
+        let subst = m.substitutions();
+        if subst > 0 && m.similarity >= 0.5 {
+            let numbers = m.number_substitutions();
+            let penalty =
+                NUMBER_SUBSTITUTION * numbers as f64 + WORD_SUBSTITUTION * (subst - numbers) as f64;
+            w += penalty.max(MAX_SUBSTITUTION);
+            let show = |v: &[String]| v.iter().take(4).cloned().collect::<Vec<_>>().join(" ");
+            reason.push_str(&format!(
+                ", pero con palabras distintas ({} / {})",
+                show(&m.only.0),
+                show(&m.only.1)
+            ));
+        }
+        if w > COMMON_TEXT_CAP && common >= COMMON_TEXT_MIN {
+            w = COMMON_TEXT_CAP;
+            reason.push_str(&format!(
+                ", pero la entidad publicó {common} procesos con ese objeto en esas semanas"
+            ));
+        }
+        // Reference first, then the object, as people read them.
+        let at = usize::from(
+            cheap_evidence
+                .first()
+                .is_some_and(|e| e.feature == "reference"),
+        );
+        cheap_evidence.insert(
+            at,
+            Evidence {
+                feature: "object",
+                weight: w,
+                reason,
+            },
+        );
+    } else if !cheap_evidence.iter().any(|e| e.feature == "reference") {
+        cheap_evidence.insert(
+            0,
+            Evidence {
+                feature: "object",
+                weight: NOTHING_TO_COMPARE,
+                reason: "sin objeto ni referencia que comparar".to_string(),
+            },
+        );
+    }
+    let sum: f64 = cheap_evidence.iter().map(|e| e.weight).sum();
+    Scored {
+        score: logistic(PRIOR + sum),
+        evidence: cheap_evidence,
+    }
+}
+
+/// Whether the pair is a double publication across platforms or on one.
+pub fn kind(a: Option<Platform>, b: Option<Platform>) -> &'static str {
+    if a == b {
+        "same_platform"
+    } else {
+        "cross_platform"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_weight_is_monotone_and_bounded() {
+        let mut last = f64::NEG_INFINITY;
+        for i in 0..=100 {
+            let w = text_weight(i as f64 / 100.0);
+            assert!(w >= last, "{i}");
+            assert!((-4.0..=MAX_TEXT).contains(&w));
+            last = w;
+        }
+        assert_eq!(text_weight(1.0), MAX_TEXT);
+        assert_eq!(text_weight(0.1), -4.0);
+        assert_eq!(text_weight(0.65), 0.0);
+    }
+
+    #[test]
+    fn logit_inverts_logistic() {
+        for p in [0.1, 0.5, 0.8, 0.95] {
+            assert!((logistic(logit(p)) - p).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn pesos_are_written_the_colombian_way() {
+        assert_eq!(pesos(7_476_635_480), "$ 7.476.635.480");
+        assert_eq!(pesos(999), "$ 999");
+    }
+}
