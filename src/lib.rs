@@ -23,7 +23,9 @@
 
 pub mod cli;
 pub mod dedup;
+pub mod demo;
 pub mod error;
+pub mod http;
 pub mod index;
 pub mod ingest;
 pub mod model;
@@ -31,5 +33,6 @@ pub mod normalize;
 pub mod query;
 pub mod sources;
 pub mod state;
+pub mod stats;
 
 pub use error::{Error, Result};

@@ -5,7 +5,19 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 /// Which platform published a process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    PartialOrd,
+    Ord,
+    utoipa::ToSchema,
+)]
 pub enum Platform {
     /// SECOP I, contratos.gov.co: publication only.
     #[serde(rename = "secop1")]
@@ -45,7 +57,7 @@ impl Platform {
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $code:literal, $label:literal;)+ }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $($(#[$vmeta])* $variant,)+
@@ -163,7 +175,7 @@ vocabulary! {
 }
 
 /// A DIVIPOLA place: its code and official name, with the text it was read from.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Place {
     /// DIVIPOLA code: two digits for a department, five for a municipality.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -176,7 +188,7 @@ pub struct Place {
 }
 
 /// The buying entity.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Buyer {
     /// The entity's name as published.
     pub name: String,
@@ -204,7 +216,7 @@ pub struct Buyer {
 }
 
 /// A supplier: a person or company.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Party {
     /// Name as published.
     pub name: String,
@@ -217,7 +229,7 @@ pub struct Party {
 }
 
 /// An award decision inside a process.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Award {
     /// The award's identifier (`CO1.AWD.*` or SECOP I's numeric id).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -237,7 +249,7 @@ pub struct Award {
 }
 
 /// A signed contract inside a process.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Contract {
     /// `CO1.PCCNTR.*` on SECOP II, the contract number on SECOP I.
     pub id: String,
@@ -273,7 +285,7 @@ pub struct Contract {
 }
 
 /// Competition figures SECOP II publishes for a process.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Competition {
     /// Suppliers invited.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -300,7 +312,7 @@ impl Competition {
 }
 
 /// One procurement process from either platform, with everything known about it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Process {
     /// Unique, stable key: `secop2:CO1.BDOS.10558939` or `secop1:26-21-53372`.
     pub key: String,
@@ -384,6 +396,7 @@ pub struct Process {
     pub url: Option<String>,
     /// Fields read from the platform's public detail page (SECOP I), by label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub enrichment: Option<serde_json::Value>,
 }
 

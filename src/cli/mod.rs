@@ -4,6 +4,7 @@ mod duplicates;
 mod import;
 mod output;
 mod search;
+mod serve;
 mod show;
 mod stats;
 
@@ -36,7 +37,7 @@ pub enum Command {
     /// Load downloaded files: SODA JSON/JSONL, API-named CSV or web-export CSV, optionally gzipped.
     Import(import::Args),
     /// Search both platforms.
-    Search(search::Args),
+    Search(Box<search::Args>),
     /// Show one process, found by any identifier.
     Show(show::Args),
     /// Processes that look published on both platforms, or twice on one, with a score and
@@ -44,6 +45,8 @@ pub enum Command {
     Duplicates(duplicates::Args),
     /// What the index holds: documents per platform and dataset, runs, quarantine.
     Stats(stats::Args),
+    /// Serve the search API and the web page (indexes the bundled demo data on an empty data directory).
+    Serve(serve::Args),
     /// Rebuild the index from the state database (after an upgrade).
     Reindex,
 }
@@ -90,10 +93,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let dir = cli.data_dir;
     match cli.command {
         Command::Import(a) => import::run(&dir, a),
-        Command::Search(a) => search::run(&dir, a),
+        Command::Search(a) => search::run(&dir, *a),
         Command::Show(a) => show::run(&dir, a),
         Command::Duplicates(a) => duplicates::run(&dir, a),
         Command::Stats(a) => stats::run(&dir, a),
+        Command::Serve(a) => serve::run_cmd(&dir, a),
         Command::Reindex => stats::reindex(&dir),
     }
 }

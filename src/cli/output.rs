@@ -75,9 +75,9 @@ impl Table {
             .collect();
         for (ri, r) in rows.iter().enumerate() {
             let mut line = String::new();
-            for i in 0..n {
+            for (i, width) in widths.iter().enumerate() {
                 let c = r.get(i).map_or("", String::as_str);
-                let pad = widths[i] - c.chars().count();
+                let pad = width - c.chars().count();
                 if i > 0 {
                     line.push_str("  ");
                 }

@@ -102,6 +102,9 @@ pub struct MonthBucket {
     pub platforms: Vec<(String, u64, i64)>,
 }
 
+/// A collected hit: its score (relevance), its sort key (value, key hash) and address.
+type Collected = (Option<f32>, (Option<i64>, u64), DocAddress);
+
 /// Sort key of a hit for sorting on a fast field: missing values last, then the key
 /// hash. `None` marks a document excluded by the cursor.
 type FieldKey = Option<(Option<i64>, u64)>;
@@ -282,94 +285,92 @@ impl Engine {
         // One more than the page, to know whether a next page exists.
         let limit = s.per_page + 1;
         let facets_coll = with_facets.then(|| self.facet_collector());
-        let (total, page, aggs): (usize, Vec<(Option<f32>, (Option<i64>, u64), DocAddress)>, _) =
-            match (s.sort.by, cursor) {
-                (SortBy::Relevance, None) => {
-                    let top = TopDocs::with_limit(limit)
-                        .and_offset(offset)
-                        .order_by_score();
-                    let (n, hits, aggs) = searcher.search(&*query, &(Count, top, facets_coll))?;
-                    let hits = hits
-                        .into_iter()
-                        .map(|(sc, a)| (Some(sc), (None, 0), a))
-                        .collect();
-                    (n, hits, aggs)
-                }
-                (SortBy::Relevance, Some(c)) => {
-                    // The same order as order_by_score: score descending, then document
-                    // address ascending; the cursor is the last hit's score and address.
-                    let ords: HashMap<String, u32> = searcher
-                        .segment_readers()
-                        .iter()
-                        .enumerate()
-                        .map(|(i, r)| (r.segment_id().uuid_string(), i as u32))
-                        .collect();
-                    let after_score = c.score.unwrap_or(f32::INFINITY);
-                    // A segment merged away since the previous page: fall back to the score.
-                    let after_addr = c
-                        .segment
-                        .as_ref()
-                        .and_then(|sid| ords.get(sid))
-                        .map(|&o| (o, c.doc.unwrap_or(0)));
-                    let top = TopDocs::with_limit(limit).tweak_score(move |seg: &SegmentReader| {
-                        let ord = ords
-                            .get(&seg.segment_id().uuid_string())
-                            .copied()
-                            .unwrap_or(u32::MAX);
-                        move |doc: DocId, score: Score| -> Option<Score> {
-                            let later = score < after_score
-                                || (score == after_score
-                                    && after_addr.is_some_and(|a| (ord, doc) > a));
-                            later.then_some(score)
-                        }
-                    });
-                    let (n, hits, aggs) = searcher.search(&*query, &(Count, top, facets_coll))?;
-                    let hits = hits
-                        .into_iter()
-                        .filter_map(|(k, a)| k.map(|sc| (Some(sc), (None, 0), a)))
-                        .collect();
-                    (n, hits, aggs)
-                }
-                (by, c) => {
-                    let field = match by {
-                        SortBy::Date => "published",
-                        SortBy::Value => "value",
-                        _ => "due",
-                    };
-                    let desc = s.sort.desc;
-                    let after: FieldKey = c.map(|c| (c.value, c.hash));
-                    let top = TopDocs::with_limit(limit).and_offset(offset).order_by(
-                        move |seg: &SegmentReader| {
-                            let col = seg
-                                .fast_fields()
-                                .i64(field)
-                                .expect("sort fields are fast i64");
-                            let kh = seg
-                                .fast_fields()
-                                .u64("key_hash")
-                                .expect("key_hash is a fast field")
-                                .first_or_default_col(0);
-                            move |doc: DocId| -> FieldKey {
-                                // Descending order throughout; ascending negates the value.
-                                let v = col
-                                    .first(doc)
-                                    .map(|v| if desc { v } else { v.saturating_neg() });
-                                let k = (v, kh.get_val(doc));
-                                match after {
-                                    Some(a) if k >= a => None,
-                                    _ => Some(k),
-                                }
+        let (total, page, aggs): (usize, Vec<Collected>, _) = match (s.sort.by, cursor) {
+            (SortBy::Relevance, None) => {
+                let top = TopDocs::with_limit(limit)
+                    .and_offset(offset)
+                    .order_by_score();
+                let (n, hits, aggs) = searcher.search(&*query, &(Count, top, facets_coll))?;
+                let hits = hits
+                    .into_iter()
+                    .map(|(sc, a)| (Some(sc), (None, 0), a))
+                    .collect();
+                (n, hits, aggs)
+            }
+            (SortBy::Relevance, Some(c)) => {
+                // The same order as order_by_score: score descending, then document
+                // address ascending; the cursor is the last hit's score and address.
+                let ords: HashMap<String, u32> = searcher
+                    .segment_readers()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (r.segment_id().uuid_string(), i as u32))
+                    .collect();
+                let after_score = c.score.unwrap_or(f32::INFINITY);
+                // A segment merged away since the previous page: fall back to the score.
+                let after_addr = c
+                    .segment
+                    .as_ref()
+                    .and_then(|sid| ords.get(sid))
+                    .map(|&o| (o, c.doc.unwrap_or(0)));
+                let top = TopDocs::with_limit(limit).tweak_score(move |seg: &SegmentReader| {
+                    let ord = ords
+                        .get(&seg.segment_id().uuid_string())
+                        .copied()
+                        .unwrap_or(u32::MAX);
+                    move |doc: DocId, score: Score| -> Option<Score> {
+                        let later = score < after_score
+                            || (score == after_score && after_addr.is_some_and(|a| (ord, doc) > a));
+                        later.then_some(score)
+                    }
+                });
+                let (n, hits, aggs) = searcher.search(&*query, &(Count, top, facets_coll))?;
+                let hits = hits
+                    .into_iter()
+                    .filter_map(|(k, a)| k.map(|sc| (Some(sc), (None, 0), a)))
+                    .collect();
+                (n, hits, aggs)
+            }
+            (by, c) => {
+                let field = match by {
+                    SortBy::Date => "published",
+                    SortBy::Value => "value",
+                    _ => "due",
+                };
+                let desc = s.sort.desc;
+                let after: FieldKey = c.map(|c| (c.value, c.hash));
+                let top = TopDocs::with_limit(limit).and_offset(offset).order_by(
+                    move |seg: &SegmentReader| {
+                        let col = seg
+                            .fast_fields()
+                            .i64(field)
+                            .expect("sort fields are fast i64");
+                        let kh = seg
+                            .fast_fields()
+                            .u64("key_hash")
+                            .expect("key_hash is a fast field")
+                            .first_or_default_col(0);
+                        move |doc: DocId| -> FieldKey {
+                            // Descending order throughout; ascending negates the value.
+                            let v = col
+                                .first(doc)
+                                .map(|v| if desc { v } else { v.saturating_neg() });
+                            let k = (v, kh.get_val(doc));
+                            match after {
+                                Some(a) if k >= a => None,
+                                _ => Some(k),
                             }
-                        },
-                    );
-                    let (n, hits, aggs) = searcher.search(&*query, &(Count, top, facets_coll))?;
-                    let hits = hits
-                        .into_iter()
-                        .filter_map(|(k, a)| k.map(|k| (None, k, a)))
-                        .collect();
-                    (n, hits, aggs)
-                }
-            };
+                        }
+                    },
+                );
+                let (n, hits, aggs) = searcher.search(&*query, &(Count, top, facets_coll))?;
+                let hits = hits
+                    .into_iter()
+                    .filter_map(|(k, a)| k.map(|k| (None, k, a)))
+                    .collect();
+                (n, hits, aggs)
+            }
+        };
         let more = page.len() > s.per_page;
         let page: Vec<_> = page.into_iter().take(s.per_page).collect();
         let next_cursor = if more {
@@ -703,7 +704,7 @@ fn decode_cursor(s: &str, sort: Sort) -> Result<CursorPos> {
     let bad = || {
         Error::bad_request("invalid cursor: pass the next_cursor of the previous page unchanged")
     };
-    if s.len() % 2 != 0 || s.len() > 512 {
+    if s.len() % 2 != 0 || s.len() > 512 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(bad());
     }
     let bytes = (0..s.len())

@@ -1,0 +1,80 @@
+//! `secop serve`
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::http::{AppState, Config, run, shutdown_signal};
+use crate::index::SecopIndex;
+use crate::ingest::files::Silent;
+use crate::query::Engine;
+use crate::state::State;
+
+/// Serve the search API and the web page.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address to listen on. Loopback by default; give 0.0.0.0:8080 to serve a network.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "SECOP_ADDR")]
+    pub addr: SocketAddr,
+    /// Searches that may run at once (default: twice the cores).
+    #[arg(long)]
+    pub max_concurrent: Option<usize>,
+    /// Searches that may wait before new ones get 503.
+    #[arg(long, default_value_t = 256)]
+    pub max_queued: usize,
+    /// Request time limit, seconds.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+    /// Do not index the bundled demo data when the data directory is empty.
+    #[arg(long)]
+    pub no_demo: bool,
+}
+
+/// True when nothing was ever imported or harvested into the data directory.
+fn is_empty(dir: &Path) -> anyhow::Result<bool> {
+    let index = SecopIndex::open(dir)?;
+    if index.num_docs() > 0 {
+        return Ok(false);
+    }
+    let state = State::open(dir)?;
+    Ok(state.rows_per_dataset()?.is_empty())
+}
+
+/// Runs the command.
+pub fn run_cmd(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
+    if !a.no_demo && is_empty(dir)? {
+        eprintln!(
+            "{} is empty: indexing the bundled demo data (real SECOP I and SECOP II rows)…",
+            dir.display()
+        );
+        let reports = crate::demo::import(dir, &Silent)?;
+        let rows: u64 = reports.iter().map(|r| r.counts.read).sum();
+        eprintln!("indexed {rows} rows from {} files", reports.len());
+    }
+    let index = SecopIndex::open(dir)?;
+    index.reader.reload()?;
+    let docs = index.num_docs();
+    let mut config = Config::new(dir.to_path_buf());
+    if let Some(n) = a.max_concurrent {
+        config.max_concurrent = n.max(1);
+    }
+    config.max_queued = a.max_queued;
+    config.request_timeout = std::time::Duration::from_secs(a.timeout.max(1));
+    let state = AppState::new(Engine::new(index), config);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(a.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", a.addr))?;
+        let local = listener.local_addr()?;
+        eprintln!("serving {docs} processes on http://{local}/ (API: http://{local}/api/search?q=…, Ctrl-C to stop)");
+        run(listener, state, shutdown_signal()).await?;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,179 @@
+//! The JSON endpoints and their OpenAPI description, generated from the code.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::Uri;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use utoipa::OpenApi;
+
+use super::AppState;
+use super::error::{ApiError, ErrorBody};
+use super::views::{MonthlyResponse, ProcessResponse, SearchResponse};
+use crate::query::SearchParams;
+
+/// The OpenAPI description of the API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "secop-bridge",
+        description = "One search over SECOP I and SECOP II, Colombia's public-procurement platforms. Read-only.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    paths(search, process, monthly, stats, healthz, openapi_json),
+    components(schemas(
+        SearchResponse,
+        ProcessResponse,
+        MonthlyResponse,
+        ErrorBody,
+        crate::model::Process
+    ))
+)]
+pub struct ApiDoc;
+
+/// The API routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/search", get(search))
+        .route("/api/processes/{id}", get(process))
+        .route("/api/monthly", get(monthly))
+        .route("/api/stats", get(stats))
+        .route("/api/openapi.json", get(openapi_json))
+        .route("/healthz", get(healthz))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SearchQuery {
+    #[serde(flatten)]
+    params: SearchParams,
+    facets: Option<String>,
+}
+
+/// Parses the query string into search parameters, with a JSON 400 on failure.
+pub fn params_from(uri: &Uri) -> Result<(SearchParams, bool), ApiError> {
+    let q = uri.query().unwrap_or("");
+    let parsed: SearchQuery = serde_urlencoded::from_str(q)
+        .map_err(|e| ApiError::bad_request(format!("cannot read the query string: {e}")))?;
+    let facets = match parsed.facets.as_deref().map(str::trim) {
+        None | Some("") | Some("true") | Some("1") => true,
+        Some("false") | Some("0") => false,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "facets must be true or false; got {other:?}"
+            )));
+        }
+    };
+    Ok((parsed.params, facets))
+}
+
+/// Search both platforms.
+#[utoipa::path(
+    get,
+    path = "/api/search",
+    params(SearchParams, ("facets" = Option<bool>, Query, description = "Compute facet counts (default true)")),
+    responses(
+        (status = 200, description = "A page of hits, the total, facets and the next cursor", body = SearchResponse),
+        (status = 400, description = "A parameter is wrong; the message says how to fix it", body = ErrorBody),
+        (status = 503, description = "Too many searches at once; retry after the Retry-After seconds", body = ErrorBody),
+    )
+)]
+pub async fn search(
+    State(st): State<AppState>,
+    uri: Uri,
+) -> Result<Json<SearchResponse>, ApiError> {
+    let (params, facets) = params_from(&uri)?;
+    let s = params.validate()?;
+    let (page, per_page) = (s.page, s.per_page);
+    let r = st.with_engine(move |e| e.search(&s, facets)).await?;
+    Ok(Json(SearchResponse::new(r, page, per_page)))
+}
+
+/// One process, by any identifier.
+#[utoipa::path(
+    get,
+    path = "/api/processes/{id}",
+    params(("id" = String, Path, description = "Any identifier: key, CO1.BDOS/REQ/NTC/PCCNTR, constancia, uid, reference, NIT")),
+    responses(
+        (status = 200, description = "The record with its awards, contracts and the link back", body = ProcessResponse),
+        (status = 404, description = "No process has this identifier", body = ErrorBody),
+    )
+)]
+pub async fn process(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ProcessResponse>, ApiError> {
+    if id.len() > 300 {
+        return Err(ApiError::bad_request("the identifier is too long"));
+    }
+    let key = id.clone();
+    match st.with_engine(move |e| e.find(&key)).await? {
+        Some((p, also)) => Ok(Json(ProcessResponse::new(p, also))),
+        None => Err(ApiError::not_found(format!(
+            "no process has the identifier {id:?}; try /api/search?q={}",
+            urlencode(&id)
+        ))),
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|x| x.trim_start_matches('=').to_string())
+        .unwrap_or_default()
+}
+
+/// Number and value of processes per month for a search (for charts).
+#[utoipa::path(
+    get,
+    path = "/api/monthly",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "Months in order with counts and summed values, per platform", body = MonthlyResponse),
+        (status = 400, description = "A parameter is wrong", body = ErrorBody),
+    )
+)]
+pub async fn monthly(
+    State(st): State<AppState>,
+    uri: Uri,
+) -> Result<Json<MonthlyResponse>, ApiError> {
+    let (params, _) = params_from(&uri)?;
+    let s = params.validate()?;
+    let months = st.with_engine(move |e| e.monthly(&s)).await?;
+    Ok(Json(MonthlyResponse { months }))
+}
+
+/// What the index holds.
+#[utoipa::path(
+    get,
+    path = "/api/stats",
+    responses((status = 200, description = "Documents per platform and dataset, the last harvest of each source, index size, runs, quarantine", body = Object))
+)]
+pub async fn stats(State(st): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let dir = st.config.data_dir.clone();
+    let v = st
+        .with_engine(move |e| crate::stats::collect(&dir, e))
+        .await?;
+    Ok(Json(v))
+}
+
+/// Liveness and the number of documents served.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    responses((status = 200, description = "The server is up", body = Object))
+)]
+pub async fn healthz(State(st): State<AppState>) -> Response {
+    let docs = st.engine.index().num_docs();
+    Json(serde_json::json!({"status": "ok", "documents": docs})).into_response()
+}
+
+/// This description.
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    responses((status = 200, description = "The OpenAPI 3 description of the API", body = Object))
+)]
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,218 @@
+//! What the API answers: hits, records and stats as JSON, with Bogotá offsets on dates.
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use crate::model::Process;
+use crate::normalize::date::to_instant;
+use crate::normalize::unspsc::{Category, Unspsc};
+use crate::query::{Facets, Hit, MonthBucket, SearchResult};
+
+/// A date-time with Bogotá's offset: `2026-08-19T00:00:00-05:00`.
+pub fn rfc3339(t: Option<NaiveDateTime>) -> Option<String> {
+    t.map(|t| to_instant(t).to_rfc3339())
+}
+
+/// The buyer as shown in a hit.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EntityView {
+    /// Name as published.
+    pub name: String,
+    /// NIT, nine digits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nit: Option<String>,
+    /// Department (official name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    /// Municipality (official name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub municipality: Option<String>,
+}
+
+/// One search hit.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HitView {
+    /// Unique key, e.g. `secop2:CO1.BDOS.10558939`.
+    pub key: String,
+    /// `secop1` or `secop2`.
+    pub platform: String,
+    /// `SECOP I` or `SECOP II`.
+    pub platform_label: String,
+    /// The platform's process id.
+    pub process_id: String,
+    /// Every identifier of the process.
+    pub ids: Vec<String>,
+    /// Name of the process.
+    pub title: String,
+    /// The buying entity.
+    pub entity: EntityView,
+    /// The value people compare (estimate, else awarded), whole COP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<i64>,
+    /// Awarded or contracted total, whole COP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub awarded_value: Option<i64>,
+    /// Publication, Bogotá time with offset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<String>,
+    /// Offer deadline, Bogotá time with offset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offers_due_at: Option<String>,
+    /// Canonical status code.
+    pub status: String,
+    /// Status in Spanish.
+    pub status_label: String,
+    /// Canonical modality code.
+    pub modality: String,
+    /// Modality in Spanish.
+    pub modality_label: String,
+    /// Only contracts are known for this process.
+    pub partial: bool,
+    /// Link to the process on its platform.
+    pub url: String,
+    /// Text with the matched words in `<b>`; everything else HTML-escaped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snippet: Option<String>,
+    /// Relevance score.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
+}
+
+impl From<Hit> for HitView {
+    fn from(h: Hit) -> Self {
+        let p = h.process;
+        HitView {
+            platform: p.platform.map_or("", |x| x.code()).to_string(),
+            platform_label: p.platform.map_or("", |x| x.label()).to_string(),
+            value: p.value(),
+            awarded_value: p.awarded_value(),
+            published_at: rfc3339(crate::index::document::placed_at(&p)),
+            offers_due_at: rfc3339(p.offers_due_at),
+            status: p.status.code().to_string(),
+            status_label: p.status.label().to_string(),
+            modality: p.modality.code().to_string(),
+            modality_label: p.modality.label().to_string(),
+            url: p.link(),
+            entity: EntityView {
+                department: p.buyer.department.as_ref().map(|d| d.name.clone()),
+                municipality: p.buyer.municipality.as_ref().map(|d| d.name.clone()),
+                name: p.buyer.name,
+                nit: p.buyer.nit,
+            },
+            partial: p.partial,
+            key: p.key,
+            process_id: p.process_id,
+            ids: p.ids,
+            title: p.title,
+            snippet: h.snippet,
+            score: h.score,
+        }
+    }
+}
+
+/// A page of search results.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SearchResponse {
+    /// All matching processes.
+    pub total: u64,
+    /// Time the search took, milliseconds.
+    pub took_ms: f64,
+    /// Page number.
+    pub page: usize,
+    /// Hits per page.
+    pub per_page: usize,
+    /// The hits.
+    pub hits: Vec<HitView>,
+    /// Facet counts for the query and filters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub facets: Option<Facets>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    /// Parts of the query that were ignored.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl SearchResponse {
+    /// Builds the response of a search.
+    pub fn new(r: SearchResult, page: usize, per_page: usize) -> Self {
+        SearchResponse {
+            total: r.total,
+            took_ms: (r.took_ms * 100.0).round() / 100.0,
+            page,
+            per_page,
+            hits: r.hits.into_iter().map(HitView::from).collect(),
+            facets: r.facets,
+            next_cursor: r.next_cursor,
+            warnings: r.warnings,
+        }
+    }
+}
+
+/// One process with everything known about it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProcessResponse {
+    /// The record.
+    pub process: Process,
+    /// Link to the original platform.
+    pub url: String,
+    /// UNSPSC codes with the names of every level.
+    pub categories: Vec<CategoryView>,
+    /// Keys of other processes the same identifier names (a shared reference or NIT).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_matches: Vec<String>,
+}
+
+/// A UNSPSC code with its names.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CategoryView {
+    /// Eight digits.
+    pub code: String,
+    /// Segment name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment: Option<String>,
+    /// Family name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
+    /// Class name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    /// Product name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+}
+
+impl From<Category> for CategoryView {
+    fn from(c: Category) -> Self {
+        CategoryView {
+            code: c.code,
+            segment: c.segment,
+            family: c.family,
+            class: c.class,
+            product: c.product,
+        }
+    }
+}
+
+impl ProcessResponse {
+    /// Builds the response for a found process.
+    pub fn new(p: Process, also: Vec<String>) -> Self {
+        let u = Unspsc::get();
+        ProcessResponse {
+            url: p.link(),
+            categories: p.unspsc.iter().map(|c| u.category(c).into()).collect(),
+            process: p,
+            also_matches: also,
+        }
+    }
+}
+
+/// Counts per month.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MonthlyResponse {
+    /// Months in order.
+    #[schema(value_type = Vec<Object>)]
+    pub months: Vec<MonthBucket>,
+}

@@ -1,0 +1,330 @@
+//! End-to-end runs of the `secop` binary over the bundled fixtures: imports, searches,
+//! lookups, idempotence, upserts and quarantine.
+
+mod common;
+
+use common::*;
+
+fn total(dir: &std::path::Path, args: &[&str]) -> u64 {
+    let mut a = vec!["search"];
+    a.extend_from_slice(args);
+    secop_json(dir, &a)["total"].as_u64().expect("total")
+}
+
+#[test]
+fn specific_queries_find_specific_processes() {
+    let d = demo_dir();
+    // INCIVA's insurance tender (SECOP II, p6dx-8zbt).
+    let v = secop_json(
+        d,
+        &[
+            "search",
+            "suministro de pólizas de seguros",
+            "--nit",
+            "800086201",
+        ],
+    );
+    assert_eq!(keys(&v)[0], "secop2:CO1.BDOS.10558939");
+    // Manaure's road works (SECOP I, f789-7hwg), found by words of its object.
+    let v = secop_json(d, &["search", "malla vial pavimento rigido manaure"]);
+    assert_eq!(keys(&v)[0], "secop1:26-21-53372");
+    // A contract known only from jbjy-vk9h makes a partial process.
+    let v = secop_json(d, &["search", "almacenes UH-60 BELL aviones"]);
+    let hit = &v["hits"][0]["process"];
+    assert_eq!(hit["partial"], true);
+    assert_eq!(hit["contracts"][0]["id"], "CO1.PCCNTR.2014577");
+    // A category name finds processes coded with it (UNSPSC 7214: heavy construction).
+    let v = secop_json(
+        d,
+        &[
+            "search",
+            "servicios de construcción de autopistas y carreteras",
+            "--limit",
+            "50",
+        ],
+    );
+    assert!(v["total"].as_u64().unwrap() > 5);
+    assert!(keys(&v).contains(&"secop1:26-21-53372".to_string()));
+}
+
+#[test]
+fn accents_case_and_plurals_do_not_matter() {
+    let d = demo_dir();
+    let a = total(d, &["alcaldia"]);
+    assert!(a > 100, "{a}");
+    assert_eq!(a, total(d, &["ALCALDÍA"]));
+    // The live SECOP I dataset lost its accented capitals.
+    assert_eq!(a, total(d, &["ALCALDiA"]));
+    assert_eq!(total(d, &["contratación"]), total(d, &["contratacion"]));
+    assert_eq!(total(d, &["póliza"]), total(d, &["pólizas"]));
+    assert_eq!(total(d, &["vía"]), total(d, &["VIAS"]));
+    assert_eq!(
+        total(d, &["licitación pública"]),
+        total(d, &["LICITACIoN PuBLICA"])
+    );
+}
+
+#[test]
+fn filters_narrow_the_search() {
+    let d = demo_dir();
+    let all = total(d, &[""]);
+    let s1 = total(d, &["", "--platform", "secop1"]);
+    let s2 = total(d, &["", "--platform", "secop2"]);
+    assert_eq!(all, s1 + s2);
+    assert!(s1 > 1000 && s2 > 1000);
+    // Department by name or any spelling, and by code.
+    let bog = total(d, &["", "--department", "Bogotá D.C."]);
+    assert!(bog > 50);
+    assert_eq!(bog, total(d, &["", "--department", "11"]));
+    assert_eq!(bog, total(d, &["", "--department", "BOGOTa D.C."]));
+    let open = total(d, &["", "--status", "open", "--platform", "secop2"]);
+    assert!(open > 0 && open < s2);
+    let big = total(d, &["", "--min-value", "1000000000"]);
+    let small = total(d, &["", "--max-value", "999999999"]);
+    assert!(big > 0 && small > 0 && big + small <= all);
+    let v = secop_json(
+        d,
+        &[
+            "search",
+            "",
+            "--from",
+            "2026-08-01",
+            "--to",
+            "2026-08-31",
+            "--sort",
+            "date_asc",
+            "--limit",
+            "100",
+        ],
+    );
+    for h in v["hits"].as_array().unwrap() {
+        let p = h["process"]["published_at"].as_str().unwrap_or("");
+        assert!(p.starts_with("2026-08"), "{p}");
+    }
+    let v = secop_json(d, &["search", "", "--sort", "value", "--limit", "5"]);
+    // The value compared is the estimate, else the contracted (or awarded) total.
+    let sum = |list: &serde_json::Value| -> i64 {
+        list.as_array()
+            .map_or(0, |a| a.iter().filter_map(|x| x["value"].as_i64()).sum())
+    };
+    let vals: Vec<i64> = v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            let p = &h["process"];
+            p["estimated_value"].as_i64().unwrap_or_else(|| {
+                let c = sum(&p["contracts"]);
+                if c > 0 { c } else { sum(&p["awards"]) }
+            })
+        })
+        .collect();
+    assert!(vals.windows(2).all(|w| w[0] >= w[1]), "{vals:?}");
+}
+
+#[test]
+fn every_identifier_finds_its_process() {
+    let d = demo_dir();
+    let show = |id: &str| -> String {
+        let v = secop_json(d, &["show", id]);
+        v["key"].as_str().unwrap().to_string()
+    };
+    let inciva = "secop2:CO1.BDOS.10558939";
+    assert_eq!(show("CO1.BDOS.10558939"), inciva);
+    assert_eq!(show("co1.bdos.10558939"), inciva);
+    assert_eq!(show("CO1.REQ.10877504"), inciva);
+    // The notice id appears only inside the URL.
+    assert_eq!(show("CO1.NTC.10732827"), inciva);
+    assert_eq!(show(inciva), inciva);
+    // The entity's reference, with or without the phase suffix.
+    let briceno = "secop2:CO1.BDOS.10631874";
+    assert_eq!(show("MB-CO-SAMC-009-2026"), briceno);
+    assert_eq!(
+        show("MB-CO-SAMC-009-2026 (Manifestación de interés (Menor Cuantía))"),
+        briceno
+    );
+    // SECOP II contract.
+    assert!(show("CO1.PCCNTR.2014577").starts_with("secop2:CO1.NTC."));
+    // SECOP I constancia, uid, process number and contract number.
+    assert_eq!(show("26-21-53372"), "secop1:26-21-53372");
+    assert_eq!(show("26-4-14703048-13627725"), "secop1:26-4-14703048");
+    assert_eq!(show("YC-LP-001-2026"), "secop1:26-1-244584");
+    // The buyer's NIT with check digit, dots or commas finds one of its processes.
+    for nit in ["800086201", "800.086.201-5", "800,086,201", "8000862015"] {
+        let v = secop_json(d, &["search", nit]);
+        assert!(keys(&v).contains(&inciva.to_string()), "{nit}");
+    }
+    // An unknown identifier: a clear error and a non-zero exit.
+    let out = secop(d, &["show", "CO1.BDOS.0"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no process has the identifier"));
+}
+
+#[test]
+fn reimport_is_idempotent_and_a_changed_row_replaces_its_version() {
+    let d = tempfile::tempdir().unwrap();
+    import_fixtures(d.path());
+    let before = secop_json(d.path(), &["stats"]);
+    let doc_before = secop_json(d.path(), &["show", "CO1.BDOS.10558939"]);
+    // The same files again: nothing new, nothing changed, the same documents.
+    let files: Vec<String> = fixture_files()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let mut args = vec!["import"];
+    args.extend(files.iter().map(String::as_str));
+    args.push("--json");
+    let again: serde_json::Value = serde_json::from_str(&secop_ok(d.path(), &args)).unwrap();
+    assert_eq!(again["total"]["new"], 0);
+    assert_eq!(again["total"]["changed"], 0);
+    assert_eq!(again["total"]["processes"], 0);
+    let after = secop_json(d.path(), &["stats"]);
+    assert_eq!(before["documents"], after["documents"]);
+    assert_eq!(
+        doc_before,
+        secop_json(d.path(), &["show", "CO1.BDOS.10558939"])
+    );
+
+    // The same process row with a new base price and status: an upsert, not a new document.
+    let mut row: serde_json::Value =
+        serde_json::from_str(include_str!("data/p6dx-row.json")).unwrap();
+    row["precio_base"] = "80000000".into();
+    row["estado_del_procedimiento"] = "Evaluación".into();
+    let f = write(d.path(), "changed.jsonl", &format!("{row}\n"));
+    let r = secop_json(d.path(), &["import", f.to_str().unwrap()]);
+    assert_eq!(r["total"]["changed"], 1);
+    assert_eq!(r["total"]["new"], 0);
+    let doc = secop_json(d.path(), &["show", "CO1.BDOS.10558939"]);
+    assert_eq!(doc["estimated_value"], 80_000_000);
+    assert_eq!(doc["status"], "evaluation");
+    assert_eq!(
+        secop_json(d.path(), &["stats"])["documents"],
+        before["documents"]
+    );
+}
+
+#[test]
+fn bad_rows_are_quarantined_and_the_rest_goes_on() {
+    let d = tempfile::tempdir().unwrap();
+    let good = include_str!("data/p6dx-row.json").trim().to_string();
+    let mut second: serde_json::Value = serde_json::from_str(&good).unwrap();
+    second["id_del_proceso"] = "CO1.REQ.99".into();
+    second["id_del_portafolio"] = "CO1.BDOS.99".into();
+    let mut no_key = second.clone();
+    no_key.as_object_mut().unwrap().remove("id_del_proceso");
+    let mut bad_value = second.clone();
+    bad_value["id_del_proceso"] = "CO1.REQ.98".into();
+    bad_value["precio_base"] = "ochenta millones".into();
+    let content = format!(
+        "{good}\n{{\"id_del_proceso\": \"CO1.REQ.1\", broken\n{no_key}\n{bad_value}\n{second}\n"
+    );
+    let f = write(d.path(), "mixed.jsonl", &content);
+    let csv = write(
+        d.path(),
+        "mixed.csv",
+        "id_contrato,nombre_entidad,valor_del_contrato\nCO1.PCCNTR.1,ALCALDIA X,100\nCO1.PCCNTR.2,ALCALDIA Y\nCO1.PCCNTR.3,ALCALDIA Z,300\n",
+    );
+    let out = secop(
+        d.path(),
+        &[
+            "import",
+            f.to_str().unwrap(),
+            csv.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["total"]["read"], 4);
+    assert_eq!(r["total"]["quarantined"], 4);
+    // The good rows around the bad ones are there.
+    assert_eq!(
+        secop_json(d.path(), &["show", "CO1.BDOS.99"])["key"],
+        "secop2:CO1.BDOS.99"
+    );
+    assert_eq!(
+        secop_json(d.path(), &["show", "CO1.PCCNTR.3"])["contracts"][0]["value"],
+        300
+    );
+    // The quarantine says which file, which line and why.
+    let q = secop_json(d.path(), &["stats", "--quarantine"]);
+    let reasons: Vec<String> = q
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            format!(
+                "{}:{} {}",
+                x["source"].as_str().unwrap(),
+                x["line"],
+                x["reason"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let all = reasons.join("\n");
+    assert!(all.contains("mixed.jsonl:2 malformed JSON"), "{all}");
+    assert!(
+        all.contains("mixed.jsonl:3 missing key: column id_del_proceso"),
+        "{all}"
+    );
+    assert!(all.contains("mixed.jsonl:4 column precio_base"), "{all}");
+    assert!(
+        all.contains("mixed.csv:3 wrong column count: expected 3, found 2"),
+        "{all}"
+    );
+}
+
+#[test]
+fn unreadable_or_unknown_files_get_one_clear_line() {
+    let d = tempfile::tempdir().unwrap();
+    let out = secop(d.path(), &["import", "/nonexistent/rows.csv"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/rows.csv: cannot open"), "{err}");
+    let f = write(d.path(), "other.csv", "name,age\nana,3\n");
+    let out = secop(d.path(), &["import", f.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("other.csv: unknown format"), "{err}");
+    // One good file among bad ones: success, and the bad one is named.
+    let good = root().join("fixtures/secop2/web-export/contratos.VAUPES-MITU.csv");
+    let out = secop(
+        d.path(),
+        &["import", f.to_str().unwrap(), good.to_str().unwrap()],
+    );
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("other.csv: unknown format"));
+}
+
+#[test]
+fn contracts_join_their_process_in_any_order() {
+    // A contract that names its process only by the notice in its URL, and the process row
+    // with that notice: imported in either order, one process with the contract.
+    let process = include_str!("data/p6dx-row.json").trim().to_string();
+    let contract = "id_contrato,nombre_entidad,nit_entidad,valor_del_contrato,fecha_de_firma,proveedor_adjudicado,documento_proveedor,urlproceso\n\
+        CO1.PCCNTR.777,INCIVA,800086201,75000000,2026-09-20 00:00:00,ASEGURADORA EJEMPLO S.A.,860002400,\"{'url': 'https://community.secop.gov.co/Public/Tendering/OpportunityDetail/Index?noticeUID=CO1.NTC.10732827&isFromPublicArea=True'}\"\n";
+    let mut docs = Vec::new();
+    for order in [["p.jsonl", "c.csv"], ["c.csv", "p.jsonl"]] {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "p.jsonl", &format!("{process}\n"));
+        write(d.path(), "c.csv", contract);
+        for name in order {
+            secop_ok(d.path(), &["import", d.path().join(name).to_str().unwrap()]);
+        }
+        assert_eq!(secop_json(d.path(), &["stats"])["documents"], 1);
+        let doc = secop_json(d.path(), &["show", "CO1.PCCNTR.777"]);
+        assert_eq!(doc["key"], "secop2:CO1.BDOS.10558939");
+        assert_eq!(doc["partial"], serde_json::Value::Null);
+        assert_eq!(doc["status"], "contracted");
+        assert_eq!(
+            doc["contracts"][0]["supplier"]["name"],
+            "ASEGURADORA EJEMPLO S.A."
+        );
+        docs.push(doc);
+    }
+    assert_eq!(docs[0], docs[1]);
+}

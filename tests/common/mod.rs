@@ -1,0 +1,96 @@
+//! Shared helpers for the integration tests: run the real binary, build a data directory
+//! from the bundled fixtures once per test binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// Runs `secop --data-dir DIR ARGS…`.
+pub fn secop(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_secop"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("SECOP_DATA_DIR")
+        .output()
+        .expect("the secop binary runs")
+}
+
+/// Runs and returns stdout, failing the test with stderr when the command fails.
+pub fn secop_ok(dir: &Path, args: &[&str]) -> String {
+    let out = secop(dir, args);
+    assert!(
+        out.status.success(),
+        "secop {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+/// Runs with `--json` appended and parses stdout.
+pub fn secop_json(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let mut a = args.to_vec();
+    a.push("--json");
+    serde_json::from_str(&secop_ok(dir, &a)).expect("JSON output")
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every fixture data file (not the pages or references), sorted.
+pub fn fixture_files() -> Vec<PathBuf> {
+    let r = root().join("fixtures");
+    let mut v = vec![
+        r.join("secop1/procesos.f789-7hwg.json.gz"),
+        r.join("secop2/procesos.p6dx-8zbt.jsonl.gz"),
+        r.join("secop2/procesos-adjudicados.p6dx-8zbt.csv.gz"),
+        r.join("secop2/contratos.jbjy-vk9h.csv"),
+        r.join("secop2/web-export/contratos.ANTIOQUIA-ABEJORRAL.csv"),
+        r.join("secop2/web-export/contratos.VAUPES-MITU.csv"),
+    ];
+    v.sort();
+    v
+}
+
+/// Imports every fixture into a new data directory.
+pub fn import_fixtures(dir: &Path) {
+    let files: Vec<String> = fixture_files()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let mut args = vec!["import"];
+    args.extend(files.iter().map(String::as_str));
+    secop_ok(dir, &args);
+}
+
+/// A data directory with all fixtures imported, shared by the tests of one binary. Tests
+/// must not write to it.
+pub fn demo_dir() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let d = tempfile::tempdir().expect("temp dir");
+        import_fixtures(d.path());
+        d
+    })
+    .path()
+}
+
+/// Writes a file into a directory and returns its path.
+pub fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, content).expect("write test file");
+    p
+}
+
+/// The keys of the hits of a `search --json` result.
+pub fn keys(v: &serde_json::Value) -> Vec<String> {
+    v["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|h| h["process"]["key"].as_str().expect("key").to_string())
+        .collect()
+}

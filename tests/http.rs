@@ -1,0 +1,506 @@
+//! The HTTP API on port 0 over the fixtures: filters, facets, pagination, identifiers, bad
+//! input, limits, reloads and shutdown.
+
+mod common;
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use common::*;
+use secop_bridge::http::{AppState, Config, run};
+use secop_bridge::index::SecopIndex;
+use secop_bridge::query::Engine;
+use serde_json::Value;
+
+/// Starts a server on 127.0.0.1:0 over a data directory, in its own runtime thread.
+/// Returns the base URL and a sender that shuts it down.
+fn start(
+    dir: &std::path::Path,
+    config: impl FnOnce(&mut Config),
+) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let index = SecopIndex::open(dir).unwrap();
+    let mut c = Config::new(dir.to_path_buf());
+    config(&mut c);
+    let state = AppState::new(Engine::new(index), c);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            addr_tx.send(l.local_addr().unwrap()).unwrap();
+            run(l, state, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+    });
+    let addr = addr_rx.recv().unwrap();
+    (format!("http://{addr}"), tx)
+}
+
+fn base() -> &'static str {
+    static B: OnceLock<(String, tokio::sync::oneshot::Sender<()>)> = OnceLock::new();
+    &B.get_or_init(|| start(demo_dir(), |_| {})).0
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+async fn get(path: &str) -> (u16, Value) {
+    let r = client()
+        .get(format!("{}{path}", base()))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let body = r.text().await.unwrap();
+    let v = serde_json::from_str(&body).unwrap_or(Value::String(body));
+    (status, v)
+}
+
+async fn ok(path: &str) -> Value {
+    let (s, v) = get(path).await;
+    assert_eq!(s, 200, "{path}: {v}");
+    v
+}
+
+async fn total(path: &str) -> u64 {
+    ok(path).await["total"].as_u64().unwrap()
+}
+
+fn hit_keys(v: &Value) -> Vec<String> {
+    v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["key"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn filters_alone_and_combined() {
+    let all = total("/api/search?facets=false").await;
+    let s1 = total("/api/search?platform=secop1").await;
+    let s2 = total("/api/search?platform=secop2").await;
+    assert_eq!(all, s1 + s2);
+    assert_eq!(total("/api/search?platform=secop1,secop2").await, all);
+    let bog2 = total("/api/search?platform=secop2&department=Bogot%C3%A1%20D.C.").await;
+    let bog = total("/api/search?department=11").await;
+    assert!(bog2 > 0 && bog2 < bog);
+    // NIT in any form; entity words; unspsc prefix; a supplier.
+    let inciva = total("/api/search?nit=800.086.201-5").await;
+    assert_eq!(inciva, total("/api/search?nit=800086201").await);
+    assert_eq!(inciva, total("/api/search?entity=inciva").await);
+    let roads = ok("/api/search?unspsc=7214&q=manaure&per_page=100").await;
+    assert!(hit_keys(&roads).contains(&"secop1:26-21-53372".to_string()));
+    let contracted = total("/api/search?supplier=900781282").await;
+    assert!(contracted >= 1);
+    // Value and date ranges, combined with text.
+    let v = ok("/api/search?q=seguros&min_value=100000000&max_value=200000000&from=2026-01-01&to=2026-12-31&per_page=100").await;
+    assert!(v["total"].as_u64().unwrap() > 0);
+    for h in v["hits"].as_array().unwrap() {
+        let val = h["value"].as_i64().unwrap();
+        assert!((100_000_000..=200_000_000).contains(&val), "{val}");
+        assert!(h["published_at"].as_str().unwrap().starts_with("2026-"));
+    }
+    // Open for offers: deadline from a date on, status open.
+    let v = ok("/api/search?status=open&due_from=2026-08-20&sort=deadline&per_page=50").await;
+    let dues: Vec<&str> = v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["offers_due_at"].as_str().unwrap())
+        .collect();
+    assert!(!dues.is_empty());
+    assert!(dues.windows(2).all(|w| w[0] <= w[1]), "{dues:?}");
+    assert!(dues.iter().all(|d| *d >= "2026-08-20"));
+}
+
+#[tokio::test]
+async fn facet_counts_add_up() {
+    for q in [
+        "/api/search",
+        "/api/search?q=alcaldia",
+        "/api/search?platform=secop2&q=suministro",
+    ] {
+        let v = ok(q).await;
+        let t = v["total"].as_u64().unwrap();
+        let f = &v["facets"];
+        let sum = |name: &str| -> u64 {
+            f[name]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b["count"].as_u64().unwrap())
+                .sum()
+        };
+        assert_eq!(sum("platform"), t, "{q}");
+        assert_eq!(sum("status"), t, "{q}");
+        assert_eq!(sum("modality"), t, "{q}");
+        assert_eq!(sum("contract_type"), t, "{q}");
+        assert!(sum("department") <= t);
+        assert!(sum("year") <= t);
+        // Labels are for people.
+        let plat = f["platform"].as_array().unwrap();
+        assert!(
+            plat.iter()
+                .all(|b| b["label"].as_str().unwrap().starts_with("SECOP"))
+        );
+        // A facet value used as a filter gives its count.
+        let first = &f["department"][0];
+        let n = total(&format!(
+            "{}&department={}",
+            if q.contains('?') {
+                q.to_string()
+            } else {
+                format!("{q}?")
+            },
+            first["value"].as_str().unwrap()
+        ))
+        .await;
+        assert_eq!(n, first["count"].as_u64().unwrap());
+    }
+}
+
+#[tokio::test]
+async fn pages_and_cursors_lose_and_repeat_nothing() {
+    for sort in [
+        "relevance",
+        "date",
+        "date_asc",
+        "value",
+        "value_asc",
+        "deadline",
+        "deadline_desc",
+    ] {
+        let q = format!("/api/search?q=suministro&sort={sort}&facets=false");
+        let t = total(&q).await as usize;
+        assert!(t > 40, "{t}");
+        // By page.
+        let mut seen = Vec::new();
+        for page in 1..=t.div_ceil(9) {
+            let v = ok(&format!("{q}&per_page=9&page={page}")).await;
+            seen.extend(hit_keys(&v));
+        }
+        let mut uniq = seen.clone();
+        uniq.sort();
+        uniq.dedup();
+        assert_eq!(seen.len(), t, "{sort}: by page");
+        assert_eq!(uniq.len(), t, "{sort}: repeated hits by page");
+        // By cursor: the same hits in the same order.
+        let mut by_cursor = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("{q}&per_page=9&cursor={c}"),
+                None => format!("{q}&per_page=9"),
+            };
+            let v = ok(&path).await;
+            by_cursor.extend(hit_keys(&v));
+            match v["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+            assert!(by_cursor.len() <= t, "{sort}: cursor runs past the total");
+        }
+        assert_eq!(by_cursor, seen, "{sort}: cursor and pages differ");
+    }
+}
+
+#[tokio::test]
+async fn every_identifier_kind() {
+    let inciva = "secop2:CO1.BDOS.10558939";
+    for id in [
+        "CO1.BDOS.10558939",
+        "CO1.REQ.10877504",
+        "CO1.NTC.10732827",
+        "secop2:CO1.BDOS.10558939",
+        "SAMC-002-2026%20(Manifestaci%C3%B3n%20de%20inter%C3%A9s%20(Menor%20Cuant%C3%ADa))",
+    ] {
+        let v = ok(&format!("/api/processes/{id}")).await;
+        if id.starts_with("SAMC") {
+            // A reference many entities share: the answer names the others.
+            assert!(!v["also_matches"].as_array().unwrap().is_empty());
+            continue;
+        }
+        assert_eq!(v["process"]["key"], inciva, "{id}");
+        assert!(v["url"].as_str().unwrap().contains("CO1.NTC.10732827"));
+        assert_eq!(v["categories"][0]["code"], "84131500");
+    }
+    assert_eq!(
+        ok("/api/processes/MB-CO-SAMC-009-2026").await["process"]["key"],
+        "secop2:CO1.BDOS.10631874"
+    );
+    assert_eq!(
+        ok("/api/processes/26-21-53372").await["process"]["key"],
+        "secop1:26-21-53372"
+    );
+    assert_eq!(
+        ok("/api/processes/26-4-14703048-13627725").await["process"]["key"],
+        "secop1:26-4-14703048"
+    );
+    let c = ok("/api/processes/CO1.PCCNTR.2014577").await;
+    assert_eq!(c["process"]["partial"], true);
+    let (s, v) = get("/api/processes/CO1.BDOS.1").await;
+    assert_eq!(s, 404);
+    assert_eq!(v["error"]["code"], "not_found");
+    // Search by identifier ranks it first.
+    let v = ok("/api/search?q=CO1.NTC.10732827").await;
+    assert_eq!(hit_keys(&v)[0], inciva);
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_json_4xx_that_says_why() {
+    for (path, status, needle) in [
+        ("/api/search?from=2026-02-31", 400, "invalid date"),
+        ("/api/search?to=ayer", 400, "invalid date"),
+        ("/api/search?min_value=-1", 400, "negative"),
+        ("/api/search?max_value=diez", 400, "whole number"),
+        ("/api/search?per_page=101", 400, "per_page"),
+        ("/api/search?page=0", 400, "page"),
+        ("/api/search?sort=popular", 400, "unknown sort"),
+        ("/api/search?platform=secop3", 400, "unknown platform"),
+        ("/api/search?q=(obra", 400, "unbalanced"),
+        ("/api/search?q=%22obra", 400, "unbalanced"),
+        (
+            "/api/search?department=Atlantida",
+            400,
+            "unknown department",
+        ),
+        ("/api/search?modality=rapida", 400, "unknown modality"),
+        ("/api/search?cursor=zz", 400, "invalid cursor"),
+        ("/api/search?facets=maybe", 400, "facets"),
+        ("/api/nothing", 404, "no such endpoint"),
+    ] {
+        let (s, v) = get(path).await;
+        assert_eq!(s, status, "{path}: {v}");
+        let msg = v["error"]["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{path}: {v}"));
+        assert!(msg.contains(needle), "{path}: {msg}");
+        assert!(v["error"]["code"].is_string());
+    }
+    // A very long URL.
+    let long = format!("/api/search?q={}", "a".repeat(5000));
+    assert_eq!(get(&long).await.0, 414);
+    // Queries with odd syntax are read leniently and the ignored part reported.
+    let v = ok("/api/search?q=title:%20AND%20OR").await;
+    assert!(v["total"].is_u64());
+    // Writing is not offered.
+    let r = client()
+        .post(format!("{}/api/search", base()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+}
+
+#[tokio::test]
+async fn openapi_describes_every_endpoint() {
+    let v = ok("/api/openapi.json").await;
+    assert!(v["openapi"].as_str().unwrap().starts_with("3."));
+    let spec = oas3::from_json(v.to_string()).expect("a valid OpenAPI 3.1 document");
+    let paths = spec.paths.clone().unwrap_or_default();
+    for path in [
+        "/api/search",
+        "/api/processes/{id}",
+        "/api/monthly",
+        "/api/stats",
+        "/healthz",
+        "/api/openapi.json",
+    ] {
+        assert!(paths.contains_key(path), "{path} missing from the spec");
+        // And the server answers it.
+        let real = path.replace("{id}", "CO1.BDOS.10558939");
+        assert_eq!(get(&real).await.0, 200, "{real}");
+    }
+    let params: Vec<String> = v["paths"]["/api/search"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    for p in [
+        "q",
+        "platform",
+        "nit",
+        "department",
+        "municipality",
+        "modality",
+        "status",
+        "unspsc",
+        "from",
+        "to",
+        "due_from",
+        "due_to",
+        "min_value",
+        "max_value",
+        "sort",
+        "page",
+        "per_page",
+        "cursor",
+    ] {
+        assert!(params.contains(&p.to_string()), "{p} not documented");
+    }
+}
+
+#[tokio::test]
+async fn stats_health_and_compression() {
+    let v = ok("/api/stats").await;
+    assert!(v["documents"].as_u64().unwrap() > 4000);
+    assert!(v["by_platform"]["secop1"].as_u64().unwrap() > 1000);
+    assert!(v["by_dataset"]["jbjy-vk9h"].as_u64().unwrap() > 500);
+    assert!(v["index_bytes"].as_u64().unwrap() > 0);
+    assert_eq!(ok("/healthz").await["status"], "ok");
+    let raw = reqwest::Client::builder().no_gzip().build().unwrap();
+    let r = raw
+        .get(format!("{}/api/search?per_page=50", base()))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    let m = ok("/api/monthly?platform=secop1").await;
+    let months = m["months"].as_array().unwrap();
+    assert!(months.iter().any(|b| b["month"] == "2026-04"));
+}
+
+#[tokio::test]
+async fn excess_load_gets_503_with_retry_after() {
+    let (url, _stop) = start(demo_dir(), |c| {
+        c.max_concurrent = 1;
+        c.max_queued = 0;
+    });
+    let c = client();
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let c = c.clone();
+        let u = format!("{url}/api/search?q=servicios%20{i}&per_page=100");
+        tasks.push(tokio::spawn(async move { c.get(u).send().await.unwrap() }));
+    }
+    let mut rejected = 0;
+    for t in tasks {
+        let r = t.await.unwrap();
+        match r.status().as_u16() {
+            200 => {}
+            503 => {
+                rejected += 1;
+                assert_eq!(r.headers()["retry-after"], "1");
+                let v: Value = r.json().await.unwrap();
+                assert_eq!(v["error"]["code"], "overloaded");
+            }
+            s => panic!("unexpected status {s}"),
+        }
+    }
+    assert!(
+        rejected > 0,
+        "64 searches at once with one slot and no queue"
+    );
+}
+
+#[tokio::test]
+async fn the_reader_follows_a_new_import_and_shutdown_is_graceful() {
+    let d = tempfile::tempdir().unwrap();
+    let f = root().join("fixtures/secop2/web-export/contratos.VAUPES-MITU.csv");
+    secop_ok(d.path(), &["import", f.to_str().unwrap()]);
+    let (url, stop) = start(d.path(), |_| {});
+    let c = client();
+    let count = |c: reqwest::Client, url: String| async move {
+        let v: Value = c
+            .get(format!("{url}/api/search?facets=false"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["total"].as_u64().unwrap()
+    };
+    let before = count(c.clone(), url.clone()).await;
+    let g = root().join("fixtures/secop2/web-export/contratos.ANTIOQUIA-ABEJORRAL.csv");
+    secop_ok(d.path(), &["import", g.to_str().unwrap()]);
+    let mut after = before;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        after = count(c.clone(), url.clone()).await;
+        if after > before {
+            break;
+        }
+    }
+    assert!(
+        after > before,
+        "the server did not see the import ({before} → {after})"
+    );
+    stop.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        c.get(format!("{url}/healthz")).send().await.is_err(),
+        "still serving after shutdown"
+    );
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    const KEYS: &[&str] = &[
+        "q",
+        "platform",
+        "nit",
+        "entity",
+        "department",
+        "municipality",
+        "modality",
+        "status",
+        "contract_type",
+        "unspsc",
+        "supplier",
+        "dataset",
+        "from",
+        "to",
+        "due_from",
+        "due_to",
+        "open",
+        "min_value",
+        "max_value",
+        "sort",
+        "page",
+        "per_page",
+        "cursor",
+        "facets",
+    ];
+
+    proptest! {
+        // Bounded for CI; raise PROPTEST_CASES for a longer run.
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+        #[test]
+        fn no_5xx_for_any_query(
+            params in proptest::collection::vec((0..KEYS.len(), any::<String>()), 0..6),
+            q in "[\\PC\"()*:~^+\\-\\[\\]{}!?\\\\/]{0,40}",
+        ) {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let mut pairs: Vec<(String, String)> = params.into_iter().map(|(k, v)| (KEYS[k].to_string(), v)).collect();
+                pairs.push(("q".into(), q));
+                let qs = serde_urlencoded::to_string(&pairs).unwrap();
+                let (status, body) = get(&format!("/api/search?{qs}")).await;
+                prop_assert!(status < 500, "{qs} → {status} {body}");
+                if status >= 400 {
+                    prop_assert!(body["error"]["message"].is_string(), "{qs} → {body}");
+                }
+                Ok(())
+            })?;
+        }
+    }
+}
