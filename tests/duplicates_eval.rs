@@ -20,10 +20,11 @@ use secop_bridge::index::SecopIndex;
 const TARGET_PRECISION: f64 = 0.95;
 const TARGET_RECALL: f64 = 0.90;
 
-/// The figures measured when the set was built (1.000 and 1.000 with the default
-/// threshold): a change that loses more than two pairs of 179 fails here.
+/// The figures measured when the set was built (precision 1.000 and recall 1.000 with
+/// the default threshold): a change that misses more than two of the 190 duplicates, or
+/// reports more than one false pair, fails here.
 const HELD_PRECISION: f64 = 0.99;
-const HELD_RECALL: f64 = 0.99;
+const HELD_RECALL: f64 = 0.985;
 
 struct Label {
     a: String,

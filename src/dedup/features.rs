@@ -17,12 +17,16 @@ use crate::model::{Modality, Platform, Process, Status};
 use crate::normalize::normalize_nit;
 use crate::normalize::text::{fold_words, id_norm, strip_phase_suffix};
 
-/// Words that carry no meaning in an object text (folded).
-const STOPWORDS: &[&str] = &[
-    "a", "al", "como", "con", "de", "del", "desde", "e", "el", "en", "entre", "hasta", "la", "las",
-    "le", "les", "lo", "los", "mas", "ni", "no", "o", "para", "por", "que", "se", "segun", "sin",
-    "sobre", "su", "sus", "u", "un", "una", "unas", "unos", "y",
-];
+/// True for words that carry no meaning in an object text (folded).
+fn is_stopword(w: &str) -> bool {
+    matches!(
+        w,
+        "a" | "al" | "como" | "con" | "de" | "del" | "desde" | "e" | "el" | "en" | "entre"
+            | "hasta" | "la" | "las" | "le" | "les" | "lo" | "los" | "mas" | "ni" | "no" | "o"
+            | "para" | "por" | "que" | "se" | "segun" | "sin" | "sobre" | "su" | "sus" | "u"
+            | "un" | "una" | "unas" | "unos" | "y"
+    )
+}
 
 /// Words around the number of a reference that are not part of it (`No.`, `de`, `Nro`).
 const REFERENCE_FILLER: &[&str] = &["de", "del", "n", "no", "nro", "num", "numero", "proceso"];
@@ -78,7 +82,7 @@ impl Text {
         let mut ends = Vec::new();
         let mut seq = Vec::new();
         for w in folded.split(' ') {
-            if w.is_empty() || STOPWORDS.contains(&w) {
+            if w.is_empty() || is_stopword(w) {
                 continue;
             }
             let start = buf.len();
@@ -351,6 +355,18 @@ pub struct Reference {
     pub numbers: Vec<u64>,
     /// Every digit in order, as written (`0032025`): `SAMC0092026` is `SAMC-009-2026`.
     pub digits: String,
+    /// Hashes of `norm`, `letters` and `digits`, and whether the reference is strong:
+    /// comparing millions of pairs compares these.
+    keys: RefKeys,
+}
+
+/// See [`Reference::keys`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RefKeys {
+    norm: u64,
+    letters: u64,
+    digits: u64,
+    strong: bool,
 }
 
 impl Reference {
@@ -395,13 +411,21 @@ impl Reference {
                 }
             }
         }
-        Some(Reference {
+        let mut r = Reference {
+            keys: RefKeys {
+                norm: xxh3_64(norm.as_bytes()),
+                letters: xxh3_64(letters.as_bytes()),
+                digits: xxh3_64(digits.as_bytes()),
+                strong: false,
+            },
             shown,
             norm,
             letters,
             numbers,
             digits,
-        })
+        };
+        r.keys.strong = r.is_strong();
+        Some(r)
     }
 
     /// A reference that singles out a process: at least three digits, and letters or two
@@ -431,9 +455,10 @@ pub enum RefMatch {
 
 /// Compares two references.
 pub fn compare_references(a: &Reference, b: &Reference) -> RefMatch {
-    let strong = a.is_strong() && b.is_strong();
-    if a.norm == b.norm {
-        return if a.is_strong() {
+    let (ka, kb) = (a.keys, b.keys);
+    let strong = ka.strong && kb.strong;
+    if ka.norm == kb.norm {
+        return if ka.strong {
             RefMatch::Same
         } else {
             RefMatch::SameWeak
@@ -442,8 +467,8 @@ pub fn compare_references(a: &Reference, b: &Reference) -> RefMatch {
     if a.numbers.is_empty() || b.numbers.is_empty() {
         return RefMatch::Unknown;
     }
-    if a.numbers == b.numbers || a.digits == b.digits {
-        return if a.letters == b.letters {
+    if a.numbers == b.numbers || ka.digits == kb.digits {
+        return if ka.letters == kb.letters {
             if strong {
                 RefMatch::Same
             } else {
@@ -538,12 +563,27 @@ pub fn compare_modalities(a: Modality, b: Modality) -> ModalityMatch {
 /// A supplier, by document number when known, else by folded name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Supplier {
-    /// Normalised document number.
-    pub id: Option<String>,
-    /// Folded name.
-    pub name: String,
+    /// Hash of the normalised document number.
+    pub id: Option<u64>,
+    /// Hash of the folded name; `None` when the name is empty.
+    pub name: Option<u64>,
     /// The name as published, for the reasons.
     pub shown: String,
+}
+
+impl Supplier {
+    /// A supplier from its name and document number as published.
+    pub fn new(name: &str, id: Option<&str>) -> Supplier {
+        let folded = fold_words(name);
+        Supplier {
+            id: id
+                .and_then(normalize_nit)
+                .filter(|i| i.len() >= 5)
+                .map(|i| xxh3_64(i.as_bytes())),
+            name: (!folded.is_empty()).then(|| xxh3_64(folded.as_bytes())),
+            shown: name.to_string(),
+        }
+    }
 }
 
 /// How the awarded suppliers of two processes compare.
@@ -564,8 +604,8 @@ pub fn compare_suppliers(a: &[Supplier], b: &[Supplier]) -> SupplierMatch {
     }
     for (i, x) in a.iter().enumerate() {
         for y in b {
-            let same_id = matches!((&x.id, &y.id), (Some(i), Some(j)) if i == j);
-            if same_id || (!x.name.is_empty() && x.name == y.name) {
+            let same_id = x.id.is_some() && x.id == y.id;
+            if same_id || (x.name.is_some() && x.name == y.name) {
                 return SupplierMatch::Same(i);
             }
         }
@@ -799,15 +839,7 @@ impl Profile {
             .filter_map(|a| a.supplier.as_ref())
             .chain(p.contracts.iter().filter_map(|c| c.supplier.as_ref()));
         for s in parties {
-            let sup = Supplier {
-                id: s
-                    .id
-                    .as_deref()
-                    .and_then(normalize_nit)
-                    .filter(|i| i.len() >= 5),
-                name: fold_words(&s.name),
-                shown: s.name.to_string(),
-            };
+            let sup = Supplier::new(&s.name, s.id.as_deref());
             if !suppliers.contains(&sup) {
                 suppliers.push(sup);
             }
@@ -1096,11 +1128,7 @@ mod tests {
 
     #[test]
     fn suppliers_by_id_or_name() {
-        let s = |id: Option<&str>, name: &str| Supplier {
-            id: id.map(str::to_string),
-            name: fold_words(name),
-            shown: name.to_string(),
-        };
+        let s = |id: Option<&str>, name: &str| Supplier::new(name, id);
         let a = [s(Some("900223270"), "DISTRIOBRAS JC S.A.S")];
         let b = [s(Some("900223270"), "Distriobras JC SAS")];
         assert_eq!(compare_suppliers(&a, &b), SupplierMatch::Same(0));

@@ -403,6 +403,9 @@ fn entity_pairs(
                 continue;
             }
             stats.compared += 1;
+            if score::cheap(&a.profile, &b.profile, threshold).is_none() {
+                continue;
+            }
             // SECOP I first, then the earlier: the order the reasons and the sides follow.
             let (a, b) = if (a.profile.platform, a.profile.published, &a.profile.key)
                 <= (b.profile.platform, b.profile.published, &b.profile.key)
@@ -411,10 +414,8 @@ fn entity_pairs(
             } else {
                 (b, a)
             };
-            let cheap = score::cheap(&a.profile, &b.profile);
-            if cheap.bound() < threshold {
-                continue;
-            }
+            let cheap = score::cheap(&a.profile, &b.profile, threshold)
+                .expect("the features do not depend on the order");
             if a.profile.same_record(&b.profile) {
                 stats.same_record += 1;
                 continue;

@@ -29,7 +29,8 @@ pub const PRIOR: f64 = -4.0;
 pub const MAX_TEXT: f64 = 3.5;
 
 /// The weight of an object text shared by this many processes of the entity in the time
-/// window (the pair included) is capped at [`COMMON_TEXT_CAP`].
+/// window (the pair included) is capped at [`COMMON_TEXT_CAP`], unless the references
+/// of the pair agree.
 pub const COMMON_TEXT_MIN: u32 = 5;
 
 /// See [`COMMON_TEXT_MIN`].
@@ -202,24 +203,33 @@ impl Cheap {
     }
 }
 
-/// Compares everything but the texts.
-pub fn cheap(a: &Profile, b: &Profile) -> Cheap {
+/// The most value, date and modality can add.
+const MAX_VALUE_DATE_MODALITY: f64 = 1.5 + 1.5 + 0.5;
+
+/// Compares everything but the texts; `None` as soon as the pair cannot reach
+/// `threshold` (log-odds) whatever the rest says. Most pairs of a dense entity stop at
+/// the reference (another number) or at the supplier (another contractor).
+pub fn cheap(a: &Profile, b: &Profile, threshold: f64) -> Option<Cheap> {
     let reference = match (&a.reference, &b.reference) {
         (Some(x), Some(y)) => compare_references(x, y),
         _ => RefMatch::Unknown,
     };
+    let rw = ref_weight(reference);
+    let best_supplier = supplier_weight(SupplierMatch::Same(0));
+    if PRIOR + rw + best_supplier + MAX_VALUE_DATE_MODALITY + MAX_TEXT < threshold {
+        return None;
+    }
+    let supplier = compare_suppliers(&a.suppliers, &b.suppliers);
+    let sw = supplier_weight(supplier);
+    if PRIOR + rw + sw + MAX_VALUE_DATE_MODALITY + MAX_TEXT < threshold {
+        return None;
+    }
     let value = compare_values(a.value, b.value);
     let days = days_apart(a.published, b.published);
     let modality = compare_modalities(a.modality, b.modality);
-    let supplier = compare_suppliers(&a.suppliers, &b.suppliers);
     let status = status_weight(a.status, b.status);
-    let sum = ref_weight(reference)
-        + value_weight(value)
-        + date_weight(days)
-        + modality_weight(modality)
-        + supplier_weight(supplier)
-        + status;
-    Cheap {
+    let sum = rw + sw + value_weight(value) + date_weight(days) + modality_weight(modality) + status;
+    let c = Cheap {
         reference,
         value,
         days,
@@ -227,7 +237,8 @@ pub fn cheap(a: &Profile, b: &Profile) -> Cheap {
         supplier,
         status,
         sum,
-    }
+    };
+    (c.bound() >= threshold).then_some(c)
 }
 
 /// The evidence of the cheap features, with their reasons, in reading order.
@@ -369,7 +380,13 @@ pub fn score(
                 show(&m.only.1)
             ));
         }
-        if w > COMMON_TEXT_CAP && common >= COMMON_TEXT_MIN {
+        // A boilerplate object counts less, unless the references agree: then the
+        // processes sharing the opening may be the very copies of this one.
+        let references_agree = matches!(
+            cheap.reference,
+            RefMatch::Same | RefMatch::SameWeak | RefMatch::Compatible
+        );
+        if w > COMMON_TEXT_CAP && common >= COMMON_TEXT_MIN && !references_agree {
             w = COMMON_TEXT_CAP;
             reason.push_str(&format!(
                 ", pero la entidad publicó {common} procesos con ese objeto en esas semanas"
@@ -431,6 +448,19 @@ mod tests {
         assert_eq!(text_weight(1.0), MAX_TEXT);
         assert_eq!(text_weight(0.1), -4.0);
         assert_eq!(text_weight(0.65), 0.0);
+    }
+
+    #[test]
+    fn the_early_bound_matches_the_weights() {
+        let best = [
+            value_weight(ValueMatch::Known(0.0)),
+            date_weight(0),
+            modality_weight(ModalityMatch::Same),
+        ];
+        assert_eq!(best.iter().sum::<f64>(), MAX_VALUE_DATE_MODALITY);
+        for d in 0..400 {
+            assert!(date_weight(d) <= date_weight(0));
+        }
     }
 
     #[test]
