@@ -271,7 +271,7 @@ fn a_twin_is_explained_in_plain_words_with_both_links() {
         .iter()
         .find(|p| pair_key(&p.a.key, &p.b.key) == pair_key(&l.a, &l.b))
         .expect("the twin is found");
-    assert_eq!(p.kind, "cross_platform");
+    assert_eq!(p.kind, dedup::PairKind::CrossPlatform);
     // SECOP I first.
     assert_eq!(p.a.platform_label, "SECOP I");
     assert_eq!(p.b.platform_label, "SECOP II");

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::format_cop;
-use crate::dedup::{self, DuplicateOptions, DuplicatePair, PairSide};
+use crate::dedup::{self, DuplicateOptions, DuplicatePair, PairKind, PairSide};
 use crate::index::SecopIndex;
 
 /// Processes that look published on both platforms, or twice on one, with a score and
@@ -114,7 +114,7 @@ fn write_pair(out: &mut impl Write, p: &DuplicatePair) -> std::io::Result<()> {
         .nit
         .as_deref()
         .map_or_else(String::new, |n| format!(" (NIT {n})"));
-    let kind = if p.kind == "cross_platform" {
+    let kind = if p.kind == PairKind::CrossPlatform {
         "en las dos plataformas"
     } else {
         "dos veces en la misma plataforma"

@@ -21,10 +21,42 @@ use crate::normalize::text::{fold_words, id_norm, strip_phase_suffix};
 fn is_stopword(w: &str) -> bool {
     matches!(
         w,
-        "a" | "al" | "como" | "con" | "de" | "del" | "desde" | "e" | "el" | "en" | "entre"
-            | "hasta" | "la" | "las" | "le" | "les" | "lo" | "los" | "mas" | "ni" | "no" | "o"
-            | "para" | "por" | "que" | "se" | "segun" | "sin" | "sobre" | "su" | "sus" | "u"
-            | "un" | "una" | "unas" | "unos" | "y"
+        "a" | "al"
+            | "como"
+            | "con"
+            | "de"
+            | "del"
+            | "desde"
+            | "e"
+            | "el"
+            | "en"
+            | "entre"
+            | "hasta"
+            | "la"
+            | "las"
+            | "le"
+            | "les"
+            | "lo"
+            | "los"
+            | "mas"
+            | "ni"
+            | "no"
+            | "o"
+            | "para"
+            | "por"
+            | "que"
+            | "se"
+            | "segun"
+            | "sin"
+            | "sobre"
+            | "su"
+            | "sus"
+            | "u"
+            | "un"
+            | "una"
+            | "unas"
+            | "unos"
+            | "y"
     )
 }
 
@@ -352,12 +384,40 @@ pub struct Reference {
     pub letters: String,
     /// The numbers, leading zeros dropped and four-digit years written with two digits:
     /// `LP-003-2025` and `LP 3 DE 25` both give `[3, 25]`.
-    pub numbers: Vec<u64>,
+    pub numbers: Numbers,
     /// Every digit in order, as written (`0032025`): `SAMC0092026` is `SAMC-009-2026`.
     pub digits: String,
     /// Hashes of `norm`, `letters` and `digits`, and whether the reference is strong:
     /// comparing millions of pairs compares these.
     keys: RefKeys,
+}
+
+/// The first [`Numbers::MAX`] numbers of a reference, held inline: comparing millions of
+/// pairs reads no heap.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Numbers {
+    len: u8,
+    values: [u64; Numbers::MAX],
+}
+
+impl Numbers {
+    /// Numbers kept; a reference rarely has more than five.
+    pub const MAX: usize = 8;
+
+    /// Adds a number (beyond [`Numbers::MAX`], it is dropped).
+    pub fn push(&mut self, n: u64) {
+        if (self.len as usize) < Self::MAX {
+            self.values[self.len as usize] = n;
+            self.len += 1;
+        }
+    }
+}
+
+impl std::ops::Deref for Numbers {
+    type Target = [u64];
+    fn deref(&self) -> &[u64] {
+        &self.values[..self.len as usize]
+    }
 }
 
 /// See [`Reference::keys`].
@@ -378,7 +438,7 @@ impl Reference {
             return None;
         }
         let mut letters = String::new();
-        let mut numbers = Vec::new();
+        let mut numbers = Numbers::default();
         let mut digits = String::new();
         for word in fold_words(&shown).split(' ') {
             // Split runs of letters and digits: `samc009` is `samc` and `009`.
@@ -467,7 +527,7 @@ pub fn compare_references(a: &Reference, b: &Reference) -> RefMatch {
     if a.numbers.is_empty() || b.numbers.is_empty() {
         return RefMatch::Unknown;
     }
-    if a.numbers == b.numbers || ka.digits == kb.digits {
+    if *a.numbers == *b.numbers || ka.digits == kb.digits {
         return if ka.letters == kb.letters {
             if strong {
                 RefMatch::Same
@@ -487,7 +547,7 @@ pub fn compare_references(a: &Reference, b: &Reference) -> RefMatch {
         && long
             .numbers
             .windows(short.numbers.len())
-            .any(|w| w == short.numbers.as_slice());
+            .any(|w| w == &*short.numbers);
     if inside {
         RefMatch::Compatible
     } else if strong {
@@ -589,28 +649,61 @@ impl Supplier {
 /// How the awarded suppliers of two processes compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SupplierMatch {
-    /// A supplier in common: its index in the first list.
+    /// A supplier in common: its index in the first process's suppliers.
     Same(usize),
     /// Both awarded, to different suppliers.
     Different,
-    /// One or both not awarded.
+    /// One or both not awarded (or too many suppliers to tell).
     Unknown,
 }
 
+/// The suppliers of a process as hashes, held inline (see [`Numbers`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SupplierKeys {
+    len: u8,
+    /// More suppliers than held: "different" cannot be told.
+    more: bool,
+    ids: [Option<u64>; SupplierKeys::MAX],
+    names: [Option<u64>; SupplierKeys::MAX],
+}
+
+impl SupplierKeys {
+    /// Suppliers held.
+    pub const MAX: usize = 8;
+
+    /// The keys of a list of suppliers, in its order.
+    pub fn of(list: &[Supplier]) -> SupplierKeys {
+        let mut k = SupplierKeys {
+            more: list.len() > Self::MAX,
+            ..Default::default()
+        };
+        for s in list.iter().take(Self::MAX) {
+            k.ids[k.len as usize] = s.id;
+            k.names[k.len as usize] = s.name;
+            k.len += 1;
+        }
+        k
+    }
+}
+
 /// Compares the awarded suppliers of two processes.
-pub fn compare_suppliers(a: &[Supplier], b: &[Supplier]) -> SupplierMatch {
-    if a.is_empty() || b.is_empty() {
+pub fn compare_suppliers(a: &SupplierKeys, b: &SupplierKeys) -> SupplierMatch {
+    if a.len == 0 || b.len == 0 {
         return SupplierMatch::Unknown;
     }
-    for (i, x) in a.iter().enumerate() {
-        for y in b {
-            let same_id = x.id.is_some() && x.id == y.id;
-            if same_id || (x.name.is_some() && x.name == y.name) {
+    for i in 0..a.len as usize {
+        for j in 0..b.len as usize {
+            let same_id = a.ids[i].is_some() && a.ids[i] == b.ids[j];
+            if same_id || (a.names[i].is_some() && a.names[i] == b.names[j]) {
                 return SupplierMatch::Same(i);
             }
         }
     }
-    SupplierMatch::Different
+    if a.more || b.more {
+        SupplierMatch::Unknown
+    } else {
+        SupplierMatch::Different
+    }
 }
 
 /// The part of a stored [`Process`] duplicate detection reads, borrowed from the stored
@@ -755,6 +848,8 @@ pub struct Profile {
     pub status: Status,
     /// Awarded or contracted suppliers.
     pub suppliers: Vec<Supplier>,
+    /// The same, as hashes held inline.
+    pub supplier_keys: SupplierKeys,
     /// Only contracts are known (no process row).
     pub partial: bool,
     /// The SECOP II portfolio (`CO1.BDOS`) is known; always true for SECOP I.
@@ -855,6 +950,7 @@ impl Profile {
             published,
             modality: p.modality,
             status: p.status,
+            supplier_keys: SupplierKeys::of(&suppliers),
             suppliers,
             partial: p.partial,
             portfolio_known: p.platform != Some(Platform::SecopII)
@@ -901,7 +997,7 @@ impl Profile {
         };
         let contract_of_process = self.partial != other.partial
             && matches!(
-                compare_suppliers(&self.suppliers, &other.suppliers),
+                compare_suppliers(&self.supplier_keys, &other.supplier_keys),
                 SupplierMatch::Same(_)
             );
         same_reference || contract_of_process
@@ -1128,14 +1224,25 @@ mod tests {
 
     #[test]
     fn suppliers_by_id_or_name() {
-        let s = |id: Option<&str>, name: &str| Supplier::new(name, id);
-        let a = [s(Some("900223270"), "DISTRIOBRAS JC S.A.S")];
-        let b = [s(Some("900223270"), "Distriobras JC SAS")];
+        let s = |id: Option<&str>, name: &str| SupplierKeys::of(&[Supplier::new(name, id)]);
+        let a = s(Some("900223270"), "DISTRIOBRAS JC S.A.S");
+        let b = s(Some("900223270"), "Distriobras JC SAS");
         assert_eq!(compare_suppliers(&a, &b), SupplierMatch::Same(0));
-        let c = [s(None, "SANDRO NELSoN TORO")];
-        let d = [s(None, "SANDRO NELSÓN TORO")];
+        let c = s(None, "SANDRO NELSoN TORO");
+        let d = s(None, "SANDRO NELSÓN TORO");
         assert_eq!(compare_suppliers(&c, &d), SupplierMatch::Same(0));
         assert_eq!(compare_suppliers(&a, &c), SupplierMatch::Different);
-        assert_eq!(compare_suppliers(&a, &[]), SupplierMatch::Unknown);
+        assert_eq!(
+            compare_suppliers(&a, &SupplierKeys::of(&[])),
+            SupplierMatch::Unknown
+        );
+        // Ten lots, ten suppliers: the eleventh is not "another supplier" for sure.
+        let many: Vec<Supplier> = (0..10)
+            .map(|i| Supplier::new(&format!("PROVEEDOR {i}"), None))
+            .collect();
+        assert_eq!(
+            compare_suppliers(&SupplierKeys::of(&many), &c),
+            SupplierMatch::Unknown
+        );
     }
 }

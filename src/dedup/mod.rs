@@ -27,7 +27,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::index::SecopIndex;
 use crate::index::document::buyer_key;
@@ -48,6 +48,88 @@ pub const DEFAULT_WINDOW_DAYS: u32 = 90;
 
 /// The largest time window accepted, in days.
 pub const MAX_WINDOW_DAYS: u32 = 730;
+
+/// Pairs an API answer holds unless told otherwise.
+pub const DEFAULT_API_LIMIT: usize = 200;
+
+/// Most pairs an API answer may hold.
+pub const MAX_API_LIMIT: usize = 2000;
+
+/// The parameters of `GET /api/duplicates`, as strings from the URL.
+#[derive(
+    Debug, Clone, Default, Deserialize, Serialize, PartialEq, utoipa::IntoParams, utoipa::ToSchema,
+)]
+#[into_params(parameter_in = Query)]
+pub struct DuplicateParams {
+    /// The entity: its NIT with or without check digit, dots or commas (`890.981.195-1`),
+    /// or its name when it has no NIT. Without it, every entity (slow on a large index).
+    pub nit: Option<String>,
+    /// Smallest score, between 0 and 1 (default 0.8).
+    pub min_score: Option<String>,
+    /// Compare processes published at most this many days apart (default 90, at most 730).
+    pub window_days: Option<String>,
+    /// Most pairs to return, best first (default 200, at most 2000).
+    pub limit: Option<String>,
+    /// `true`: only pairs with one process on each platform.
+    pub cross_platform: Option<String>,
+}
+
+impl DuplicateParams {
+    /// The options these parameters ask for; a bad value is an [`Error::BadRequest`] that
+    /// says what is wrong.
+    pub fn validate(&self) -> Result<DuplicateOptions> {
+        fn given(v: &Option<String>) -> Option<&str> {
+            v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+        }
+        let min_score = match given(&self.min_score) {
+            None => DEFAULT_MIN_SCORE,
+            Some(s) => s.parse::<f64>().map_err(|_| {
+                Error::bad_request(format!(
+                    "min_score must be a number between 0 and 1, not {s:?}"
+                ))
+            })?,
+        };
+        let window_days = match given(&self.window_days) {
+            None => DEFAULT_WINDOW_DAYS,
+            Some(s) => s.parse::<u32>().map_err(|_| {
+                Error::bad_request(format!(
+                    "window_days must be a whole number of days between 1 and {MAX_WINDOW_DAYS}, not {s:?}"
+                ))
+            })?,
+        };
+        let limit = match given(&self.limit) {
+            None => DEFAULT_API_LIMIT,
+            Some(s) => match s.parse::<usize>() {
+                Ok(n) if (1..=MAX_API_LIMIT).contains(&n) => n,
+                _ => {
+                    return Err(Error::bad_request(format!(
+                        "limit must be a whole number between 1 and {MAX_API_LIMIT}, not {s:?}"
+                    )));
+                }
+            },
+        };
+        let cross_platform_only = match given(&self.cross_platform).map(str::to_lowercase) {
+            None => false,
+            Some(v) if matches!(v.as_str(), "true" | "1" | "yes" | "si" | "sí") => true,
+            Some(v) if matches!(v.as_str(), "false" | "0" | "no") => false,
+            Some(v) => {
+                return Err(Error::bad_request(format!(
+                    "cross_platform must be true or false, not {v:?}"
+                )));
+            }
+        };
+        let opts = DuplicateOptions {
+            nit: given(&self.nit).map(str::to_string),
+            min_score,
+            window_days,
+            limit: Some(limit),
+            cross_platform_only,
+            threads: 0,
+        };
+        opts.validate()?;
+        Ok(opts)
+    }
+}
 
 /// What to look for.
 #[derive(Debug, Clone)]
@@ -133,7 +215,7 @@ pub fn entity_key(s: &str) -> Result<String> {
 }
 
 /// The entity a pair belongs to.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Entity {
     /// The index's buyer key: the NIT, or `n:` and the folded name.
     pub key: String,
@@ -145,7 +227,7 @@ pub struct Entity {
 }
 
 /// One process of a pair, with what a person needs to check it on its platform.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct PairSide {
     /// The process key (`secop1:26-21-53372`).
     pub key: String,
@@ -205,13 +287,23 @@ impl PairSide {
     }
 }
 
+/// Whether a pair is on both platforms or twice on one.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PairKind {
+    /// One process on each platform.
+    CrossPlatform,
+    /// Both on the same platform.
+    SamePlatform,
+}
+
 /// Two processes that look like one published twice.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct DuplicatePair {
     /// The entity both belong to.
     pub entity: Entity,
     /// `cross_platform` (one on each platform) or `same_platform` (twice on one).
-    pub kind: &'static str,
+    pub kind: PairKind,
     /// Between 0 and 1.
     pub score: f64,
     /// The reasons in plain Spanish, strongest kinds of evidence first.
@@ -228,7 +320,7 @@ pub struct DuplicatePair {
 }
 
 /// What a run did.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct ScanStats {
     /// Entities looked at.
     pub entities: u64,
@@ -265,7 +357,7 @@ impl ScanStats {
 }
 
 /// The pairs found and what the run did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Scan {
     /// Pairs, best first.
     pub pairs: Vec<DuplicatePair>,
@@ -460,7 +552,11 @@ fn pair(
                 a.1.buyer.name.clone()
             },
         },
-        kind: score::kind(a.0.platform, b.0.platform),
+        kind: if a.0.platform == b.0.platform {
+            PairKind::SamePlatform
+        } else {
+            PairKind::CrossPlatform
+        },
         score: (scored.score * 1000.0).round() / 1000.0,
         explanation: reasons.join("; "),
         reasons,
@@ -496,6 +592,57 @@ mod tests {
             Err(Error::BadRequest(_))
         ));
         assert!(matches!(entity_key("---"), Err(Error::BadRequest(_))));
+    }
+
+    #[test]
+    fn url_parameters_become_options() {
+        let p = DuplicateParams {
+            nit: Some(" 890.981.195-1 ".into()),
+            min_score: Some("0.9".into()),
+            window_days: Some("30".into()),
+            limit: Some("10".into()),
+            cross_platform: Some("true".into()),
+        };
+        let o = p.validate().unwrap();
+        assert_eq!(o.nit.as_deref(), Some("890.981.195-1"));
+        assert_eq!(o.min_score, 0.9);
+        assert_eq!(o.window_days, 30);
+        assert_eq!(o.limit, Some(10));
+        assert!(o.cross_platform_only);
+        let d = DuplicateParams::default().validate().unwrap();
+        assert_eq!(d.min_score, DEFAULT_MIN_SCORE);
+        assert_eq!(d.limit, Some(DEFAULT_API_LIMIT));
+        for bad in [
+            DuplicateParams {
+                min_score: Some("alto".into()),
+                ..Default::default()
+            },
+            DuplicateParams {
+                min_score: Some("-1".into()),
+                ..Default::default()
+            },
+            DuplicateParams {
+                window_days: Some("9999".into()),
+                ..Default::default()
+            },
+            DuplicateParams {
+                limit: Some("0".into()),
+                ..Default::default()
+            },
+            DuplicateParams {
+                cross_platform: Some("quizas".into()),
+                ..Default::default()
+            },
+            DuplicateParams {
+                nit: Some("12-ab".into()),
+                ..Default::default()
+            },
+        ] {
+            assert!(
+                matches!(bad.validate(), Err(Error::BadRequest(_))),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

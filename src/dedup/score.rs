@@ -19,7 +19,7 @@ use super::features::{
     ModalityMatch, Profile, RefMatch, SupplierMatch, TextMatch, ValueMatch, compare_modalities,
     compare_references, compare_suppliers, compare_values, days_apart,
 };
-use crate::model::{Platform, Status};
+use crate::model::Status;
 
 /// Log-odds before any evidence: two processes of one entity, published weeks apart, are
 /// rarely the same process.
@@ -37,7 +37,7 @@ pub const COMMON_TEXT_MIN: u32 = 5;
 pub const COMMON_TEXT_CAP: f64 = 1.0;
 
 /// One piece of evidence about a pair.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Evidence {
     /// `reference`, `object`, `value`, `date`, `modality`, `supplier` or `status`.
     pub feature: &'static str,
@@ -219,7 +219,7 @@ pub fn cheap(a: &Profile, b: &Profile, threshold: f64) -> Option<Cheap> {
     if PRIOR + rw + best_supplier + MAX_VALUE_DATE_MODALITY + MAX_TEXT < threshold {
         return None;
     }
-    let supplier = compare_suppliers(&a.suppliers, &b.suppliers);
+    let supplier = compare_suppliers(&a.supplier_keys, &b.supplier_keys);
     let sw = supplier_weight(supplier);
     if PRIOR + rw + sw + MAX_VALUE_DATE_MODALITY + MAX_TEXT < threshold {
         return None;
@@ -228,7 +228,8 @@ pub fn cheap(a: &Profile, b: &Profile, threshold: f64) -> Option<Cheap> {
     let days = days_apart(a.published, b.published);
     let modality = compare_modalities(a.modality, b.modality);
     let status = status_weight(a.status, b.status);
-    let sum = rw + sw + value_weight(value) + date_weight(days) + modality_weight(modality) + status;
+    let sum =
+        rw + sw + value_weight(value) + date_weight(days) + modality_weight(modality) + status;
     let c = Cheap {
         reference,
         value,
@@ -420,15 +421,6 @@ pub fn score(
     Scored {
         score: logistic(PRIOR + sum),
         evidence: cheap_evidence,
-    }
-}
-
-/// Whether the pair is a double publication across platforms or on one.
-pub fn kind(a: Option<Platform>, b: Option<Platform>) -> &'static str {
-    if a == b {
-        "same_platform"
-    } else {
-        "cross_platform"
     }
 }
 
