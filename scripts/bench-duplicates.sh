@@ -75,6 +75,7 @@ echo "index: $N documents in $DIR" >&2
 
 # Sample the peak anonymous memory of the run.
 OUT="$DIR/duplicates.json"
+LOAD_BEFORE="$(cut -d' ' -f1 /proc/loadavg)"
 taskset -c "$CORES" /usr/bin/time -f "%e %U %S %M" -o "$DIR/time.txt" \
   "$BIN" --data-dir "$DIR" duplicates --json >"$OUT" &
 TPID=$!
@@ -88,10 +89,11 @@ while kill -0 "$TPID" 2>/dev/null; do
   sleep 0.2
 done
 wait "$TPID"
+LOAD_AFTER="$(cut -d' ' -f1 /proc/loadavg)"
 read -r wall user sys rss <"$DIR/time.txt"
-python3 - "$OUT" "$N" "$wall" "$user" "$sys" "$rss" "$peak_anon" <<'EOF'
+python3 - "$OUT" "$N" "$wall" "$user" "$sys" "$rss" "$peak_anon" "$LOAD_BEFORE" "$LOAD_AFTER" <<'EOF'
 import json, sys
-out, n, wall, user, sys_, rss, anon = sys.argv[1:]
+out, n, wall, user, sys_, rss, anon, load0, load1 = sys.argv[1:]
 d = json.load(open(out))
 s = d["stats"]
 print(f"documents        {int(n):,}")
@@ -101,4 +103,5 @@ print(f"records read     {s['loaded']:,}")
 print(f"pairs found      {len(d['pairs']):,}  (score >= 0.8)")
 print(f"wall time        {float(wall):.1f} s  (2 cores; CPU {float(user) + float(sys_):.1f} s)")
 print(f"peak RSS         {int(rss) / 1024:.0f} MB  (of which anonymous: {int(anon) / 1024:.0f} MB)")
+print(f"machine load     {load0} before, {load1} after (1-minute load average; 2 means both cores busy)")
 EOF

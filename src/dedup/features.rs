@@ -102,53 +102,97 @@ pub struct Text {
     pub fingerprint: u64,
 }
 
+/// True for a text that stands for "no description" (`Sin Descripcion`, `No Definido`).
+fn is_placeholder_text(s: &str) -> bool {
+    if crate::normalize::is_placeholder(s) {
+        return true;
+    }
+    s.len() <= 40 && PLACEHOLDER_TEXTS.contains(&fold_words(s).as_str())
+}
+
+/// Calls `f` with each meaningful token of a text, in order: folded words (the same as
+/// [`fold_words`]) without stop words, plurals made singular. Stops when `f` returns
+/// false.
+fn for_each_token(s: &str, mut f: impl FnMut(&str) -> bool) {
+    let mut word = String::with_capacity(32);
+    let mut emit = |w: &str| -> bool {
+        if w.is_empty() || is_stopword(w) {
+            return true;
+        }
+        match w.ends_with('s').then(|| singular(w)).flatten() {
+            Some(one) => f(&one),
+            None => f(w),
+        }
+    };
+    for c in s.chars() {
+        let c = crate::normalize::text::fold_char(c);
+        if c.is_ascii_alphanumeric() {
+            word.push(c);
+        } else if !word.is_empty() {
+            if !emit(&word) {
+                return;
+            }
+            word.clear();
+        }
+    }
+    emit(&word);
+}
+
+/// The fingerprint of a text (see [`Text::fingerprint`]) without tokenizing all of it:
+/// only its first words are read. `None` when [`Text::new`] gives `None`.
+pub fn fingerprint(s: &str) -> Option<u64> {
+    if is_placeholder_text(s) {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(FINGERPRINT_TOKENS * 8);
+    let (mut any, mut taken) = (false, 0);
+    for_each_token(s, |w| {
+        any = true;
+        if !w.bytes().any(|c| c.is_ascii_digit()) {
+            bytes.extend_from_slice(&xxh3_64(w.as_bytes()).to_le_bytes());
+            taken += 1;
+        }
+        taken < FINGERPRINT_TOKENS
+    });
+    any.then(|| xxh3_64(&bytes))
+}
+
 impl Text {
     /// The text's tokens: folded words without stop words, plurals made singular.
     /// `None` for an empty text or a placeholder (`Sin Descripcion`).
     pub fn new(s: &str) -> Option<Text> {
-        let folded = fold_words(s);
-        if PLACEHOLDER_TEXTS.contains(&folded.as_str()) || crate::normalize::is_placeholder(s) {
+        if is_placeholder_text(s) {
             return None;
         }
-        let mut buf = String::with_capacity(folded.len());
+        let mut buf = String::with_capacity(s.len());
         let mut ends = Vec::new();
         let mut seq = Vec::new();
-        for w in folded.split(' ') {
-            if w.is_empty() || is_stopword(w) {
-                continue;
-            }
-            let start = buf.len();
-            match w.ends_with('s').then(|| singular(w)).flatten() {
-                Some(one) => buf.push_str(&one),
-                None => buf.push_str(w),
-            }
-            seq.push(xxh3_64(&buf.as_bytes()[start..]));
+        let mut bytes = Vec::with_capacity(FINGERPRINT_TOKENS * 8);
+        for_each_token(s, |w| {
+            buf.push_str(w);
+            let h = xxh3_64(w.as_bytes());
+            seq.push(h);
             ends.push(buf.len() as u32);
-        }
+            // Numbers left out: a series (`calle 19 …`, `calle 20 …`) shares one fingerprint.
+            if bytes.len() < FINGERPRINT_TOKENS * 8 && !w.bytes().any(|c| c.is_ascii_digit()) {
+                bytes.extend_from_slice(&h.to_le_bytes());
+            }
+            true
+        });
         if seq.is_empty() {
             return None;
         }
         let mut set = seq.clone();
         set.sort_unstable();
         set.dedup();
-        let mut text = Text {
+        Some(Text {
             buf,
             ends,
             seq,
             set,
             long: s.chars().count() >= LONG_TEXT,
-            fingerprint: 0,
-        };
-        // Numbers left out: a series (`calle 19 …`, `calle 20 …`) shares one fingerprint.
-        let mut bytes = Vec::with_capacity(FINGERPRINT_TOKENS * 8);
-        for i in (0..text.len())
-            .filter(|&i| !text.word(i).bytes().any(|c| c.is_ascii_digit()))
-            .take(FINGERPRINT_TOKENS)
-        {
-            bytes.extend_from_slice(&text.seq[i].to_le_bytes());
-        }
-        text.fingerprint = xxh3_64(&bytes);
-        Some(text)
+            fingerprint: xxh3_64(&bytes),
+        })
     }
 
     /// Number of tokens.
@@ -387,9 +431,9 @@ pub struct Reference {
     pub numbers: Numbers,
     /// Every digit in order, as written (`0032025`): `SAMC0092026` is `SAMC-009-2026`.
     pub digits: String,
-    /// Hashes of `norm`, `letters` and `digits`, and whether the reference is strong:
-    /// comparing millions of pairs compares these.
-    keys: RefKeys,
+    /// Hashes of `norm`, `letters`, `digits` and `numbers`, and whether the reference is
+    /// strong: comparing millions of pairs compares these.
+    pub(crate) keys: RefKeys,
 }
 
 /// The first [`Numbers::MAX`] numbers of a reference, held inline: comparing millions of
@@ -422,11 +466,16 @@ impl std::ops::Deref for Numbers {
 
 /// See [`Reference::keys`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct RefKeys {
-    norm: u64,
-    letters: u64,
-    digits: u64,
-    strong: bool,
+pub(crate) struct RefKeys {
+    pub(crate) norm: u64,
+    pub(crate) letters: u64,
+    pub(crate) digits: u64,
+    /// Hash of the numbers in order.
+    pub(crate) numbers: u64,
+    /// One bit per number (a Bloom filter): one reference's numbers can be inside the
+    /// other's only if its bits are.
+    pub(crate) bloom: u64,
+    pub(crate) strong: bool,
 }
 
 impl Reference {
@@ -471,11 +520,19 @@ impl Reference {
                 }
             }
         }
+        let mut number_bytes = Vec::with_capacity(numbers.len() * 8);
+        let mut bloom = 0u64;
+        for n in numbers.iter() {
+            number_bytes.extend_from_slice(&n.to_le_bytes());
+            bloom |= 1 << (xxh3_64(&n.to_le_bytes()) >> 58);
+        }
         let mut r = Reference {
             keys: RefKeys {
                 norm: xxh3_64(norm.as_bytes()),
                 letters: xxh3_64(letters.as_bytes()),
                 digits: xxh3_64(digits.as_bytes()),
+                numbers: xxh3_64(&number_bytes),
+                bloom,
                 strong: false,
             },
             shown,
@@ -660,11 +717,11 @@ pub enum SupplierMatch {
 /// The suppliers of a process as hashes, held inline (see [`Numbers`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SupplierKeys {
-    len: u8,
+    pub(crate) len: u8,
     /// More suppliers than held: "different" cannot be told.
-    more: bool,
-    ids: [Option<u64>; SupplierKeys::MAX],
-    names: [Option<u64>; SupplierKeys::MAX],
+    pub(crate) more: bool,
+    pub(crate) ids: [Option<u64>; SupplierKeys::MAX],
+    pub(crate) names: [Option<u64>; SupplierKeys::MAX],
 }
 
 impl SupplierKeys {
@@ -836,8 +893,15 @@ pub struct Profile {
     pub platform_ids: Vec<u64>,
     /// The entity's reference: the process's, else the first contract's.
     pub reference: Option<Reference>,
-    /// Object texts: the name, the description (SECOP II) and contract objects.
-    pub texts: Vec<Text>,
+    /// Object texts as published: the name, the description (SECOP II) and contract
+    /// objects. Tokenized on first use (see [`Profile::texts`]): most pairs never get
+    /// that far.
+    raw_texts: Vec<String>,
+    /// Their tokens, once asked for.
+    texts: std::cell::OnceCell<Vec<Text>>,
+    /// The fingerprints of the texts, computed when the record is read (the window counts
+    /// them).
+    fingerprints: Vec<u64>,
     /// The value people compare ([`Process::value`], the index's `value`).
     pub value: Option<i64>,
     /// Publication time (the index's `published`: publication, else signature or update).
@@ -874,12 +938,14 @@ impl Profile {
             .and_then(Reference::new)
             .filter(|r| !r.norm.starts_with("co1"));
 
-        let mut texts: Vec<Text> = Vec::new();
+        let mut raw_texts: Vec<String> = Vec::new();
+        let mut fingerprints: Vec<u64> = Vec::new();
         let mut push = |s: &str| {
-            if let Some(t) = Text::new(s)
-                && !texts.iter().any(|x| x.set == t.set)
+            if let Some(fp) = fingerprint(s)
+                && !raw_texts.iter().any(|x| x == s)
             {
-                texts.push(t);
+                raw_texts.push(s.to_string());
+                fingerprints.push(fp);
             }
         };
         // A name that only repeats the reference says nothing about the object.
@@ -945,7 +1011,9 @@ impl Profile {
             platform: p.platform,
             platform_ids,
             reference,
-            texts,
+            raw_texts,
+            texts: std::cell::OnceCell::new(),
+            fingerprints,
             value,
             published,
             modality: p.modality,
@@ -961,7 +1029,20 @@ impl Profile {
 
     /// The fingerprints of the texts.
     pub fn fingerprints(&self) -> impl Iterator<Item = u64> + '_ {
-        self.texts.iter().map(|t| t.fingerprint)
+        self.fingerprints.iter().copied()
+    }
+
+    /// The object texts, tokenized (on first use).
+    pub fn texts(&self) -> &[Text] {
+        self.texts.get_or_init(|| {
+            let mut v: Vec<Text> = Vec::with_capacity(self.raw_texts.len());
+            for t in self.raw_texts.iter().filter_map(|s| Text::new(s)) {
+                if !v.iter().any(|x| x.set == t.set) {
+                    v.push(t);
+                }
+            }
+            v
+        })
     }
 
     /// True when the two records are one process split in two, not a double
@@ -1007,8 +1088,8 @@ impl Profile {
     /// side's text of that pair.
     pub fn best_text_match(&self, other: &Profile) -> Option<(TextMatch, u64)> {
         let mut best: Option<(TextMatch, u64)> = None;
-        for a in &self.texts {
-            for b in &other.texts {
+        for a in self.texts() {
+            for b in other.texts() {
                 let m = text_similarity(a, b);
                 let better = match &best {
                     None => true,
@@ -1129,6 +1210,33 @@ mod tests {
         assert!(m.similarity > 0.8, "{m:?}");
         // Without the cut-aware comparison it would look like another object.
         assert!(jaccard(&whole.set, &cut.set) < 0.6);
+    }
+
+    #[test]
+    fn the_quick_fingerprint_is_the_texts() {
+        for s in [
+            "AUNAR ESFUERZOS Y APOYO MUTUO; PARA EL MEJORAMIENTO DE LA CALLE 19 ENTRE CARRERA 22D Y CARRERA 23",
+            "PRESTACIÓN DE SERVICIOS PROFESIONALES Y DE APOYO A LA GESTIÓN",
+            "Control de plagas; Poda",
+            "2026 2027",
+        ] {
+            assert_eq!(fingerprint(s), Some(t(s).fingerprint), "{s}");
+        }
+        // A series of streets shares a fingerprint; another object does not.
+        assert_eq!(
+            fingerprint(
+                "MEJORAMIENTO DE LA CALLE 19 ENTRE CARRERA 22 Y 23 DEL BARRIO LA ESPERANZA"
+            ),
+            fingerprint(
+                "MEJORAMIENTO DE LA CALLE 20 ENTRE CARRERA 23 Y 24 DEL BARRIO LA ESPERANZA"
+            )
+        );
+        assert_ne!(
+            fingerprint("SUMINISTRO DE POLIZAS"),
+            fingerprint("SUMINISTRO DE COMBUSTIBLE")
+        );
+        assert_eq!(fingerprint("Sin Descripcion"), None);
+        assert_eq!(fingerprint(" ; "), None);
     }
 
     #[test]

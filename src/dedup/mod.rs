@@ -443,7 +443,10 @@ pub fn scan(index: &SecopIndex, opts: &DuplicateOptions) -> Result<Scan> {
 
 /// A loaded process: its features, and where to read it again to show it.
 struct Loaded {
-    profile: Profile,
+    /// Read for every pair in the window: kept small and first.
+    hot: score::Hot,
+    /// Read for the few pairs the summary does not settle.
+    profile: Box<Profile>,
     slot: Slot,
 }
 
@@ -483,7 +486,11 @@ fn entity_pairs(
                 Ok(Profile::of(&view, slot.published, slot.value))
             })?;
             loaded += 1;
-            Ok(Some(Loaded { profile, slot }))
+            Ok(Some(Loaded {
+                hot: score::Hot::of(&profile),
+                profile: Box::new(profile),
+                slot,
+            }))
         };
         win.advance(&slots, i, load, |l: &Loaded| {
             l.profile.fingerprints().collect::<Vec<_>>().into_iter()
@@ -491,11 +498,13 @@ fn entity_pairs(
         let Some(a) = win.get(i) else { continue };
         for j in i + 1..win.end() {
             let Some(b) = win.get(j) else { continue };
-            if opts.cross_platform_only && a.profile.platform == b.profile.platform {
+            if opts.cross_platform_only && a.hot.platform == b.hot.platform {
                 continue;
             }
             stats.compared += 1;
-            if score::cheap(&a.profile, &b.profile, threshold).is_none() {
+            if score::quick_reject(&a.hot, &b.hot, threshold)
+                || score::cheap(&a.profile, &b.profile, threshold).is_none()
+            {
                 continue;
             }
             // SECOP I first, then the earlier: the order the reasons and the sides follow.

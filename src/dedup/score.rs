@@ -242,6 +242,102 @@ pub fn cheap(a: &Profile, b: &Profile, threshold: f64) -> Option<Cheap> {
     (c.bound() >= threshold).then_some(c)
 }
 
+/// What the pre-check reads first, in one cache line: the reference and the supplier as
+/// hashes. [`quick_reject`] settles most pairs of a dense entity with it alone.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Hot {
+    norm: u64,
+    digits: u64,
+    numbers: u64,
+    bloom: u64,
+    supplier_id: Option<u64>,
+    supplier_name: Option<u64>,
+    /// Numbers in the reference (0 without reference).
+    n_numbers: u8,
+    has_reference: bool,
+    strong: bool,
+    /// Suppliers: 0, 1, or 2 for several.
+    suppliers: u8,
+    /// The platform.
+    pub platform: Option<crate::model::Platform>,
+}
+
+impl Hot {
+    /// The summary of a profile.
+    pub fn of(p: &Profile) -> Hot {
+        let mut h = Hot {
+            platform: p.platform,
+            ..Hot::default()
+        };
+        if let Some(r) = &p.reference {
+            h.has_reference = true;
+            h.norm = r.keys.norm;
+            h.digits = r.keys.digits;
+            h.numbers = r.keys.numbers;
+            h.bloom = r.keys.bloom;
+            h.strong = r.keys.strong;
+            h.n_numbers = r.numbers.len() as u8;
+        }
+        let k = &p.supplier_keys;
+        h.suppliers = match (k.len, k.more) {
+            (0, _) => 0,
+            (1, false) => 1,
+            _ => 2,
+        };
+        if h.suppliers == 1 {
+            h.supplier_id = k.ids[0];
+            h.supplier_name = k.names[0];
+        }
+        h
+    }
+}
+
+/// True when the pair cannot reach `threshold` (log-odds), judged on the summaries alone:
+/// another reference number, or, without references to compare, another sole supplier.
+/// Never true for a pair [`cheap`] would keep; false when in doubt.
+pub fn quick_reject(a: &Hot, b: &Hot, threshold: f64) -> bool {
+    let best_rest = MAX_VALUE_DATE_MODALITY + MAX_TEXT;
+    let reference = if !a.has_reference || !b.has_reference {
+        Some(RefMatch::Unknown)
+    } else if a.norm == b.norm {
+        None
+    } else if a.n_numbers == 0 || b.n_numbers == 0 {
+        Some(RefMatch::Unknown)
+    } else if a.numbers == b.numbers || a.digits == b.digits {
+        None
+    } else {
+        // One reference inside the other needs its numbers' bits inside the other's.
+        let (s, l) = if a.n_numbers <= b.n_numbers {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        if s.n_numbers < l.n_numbers && s.bloom & !l.bloom == 0 {
+            None
+        } else if a.strong && b.strong {
+            Some(RefMatch::Different)
+        } else {
+            Some(RefMatch::DifferentWeak)
+        }
+    };
+    let rw = reference.map_or(ref_weight(RefMatch::Same), ref_weight);
+    let best_supplier = supplier_weight(SupplierMatch::Same(0));
+    if PRIOR + rw + best_supplier + best_rest < threshold {
+        return true;
+    }
+    if a.suppliers == 1 && b.suppliers == 1 {
+        let same = (a.supplier_id.is_some() && a.supplier_id == b.supplier_id)
+            || (a.supplier_name.is_some() && a.supplier_name == b.supplier_name);
+        let sw = supplier_weight(if same {
+            SupplierMatch::Same(0)
+        } else {
+            SupplierMatch::Different
+        });
+        return PRIOR + rw + sw + best_rest < threshold;
+    }
+    false
+}
+
 /// The evidence of the cheap features, with their reasons, in reading order.
 fn cheap_evidence(a: &Profile, b: &Profile, c: &Cheap) -> Vec<Evidence> {
     let mut ev = Vec::with_capacity(7);
@@ -453,6 +549,89 @@ mod tests {
         for d in 0..400 {
             assert!(date_weight(d) <= date_weight(0));
         }
+    }
+
+    #[test]
+    fn the_quick_check_never_rejects_what_the_full_one_keeps() {
+        use crate::model::{Award, Party, Platform, Process};
+        // Real references (f789-7hwg, p6dx-8zbt) and ways of writing them, with and
+        // without suppliers.
+        let refs = [
+            None,
+            Some("LP-003-2025"),
+            Some("lp 003 2025"),
+            Some("LP-003-25"),
+            Some("LP-03-2025 (Manifestación de interés (Menor Cuantía))"),
+            Some("SAMC0092026"),
+            Some("SAMC-009-2026"),
+            Some("CD-PS-1441-2026"),
+            Some("CD-PS-380-2026"),
+            Some("239/2026"),
+            Some("259/2026"),
+            Some("087"),
+            Some("088"),
+            Some("CD-051-2026 MAYERLY ALEJANDRA NASAMUES AVIRAMA"),
+            Some("CD-051-2026"),
+            Some("FDLM-SAMC-012-2026 (158297)"),
+            Some("FDLM-SAMC-012-2026"),
+            Some("26-2025"),
+            Some("2026-25"),
+            Some("CONTRATACION DIRECTA"),
+            Some("ENV-16-30-1194-26_1"),
+            Some("ENV-16-30-1194-26"),
+            Some("4162.010.32.1.0544-2026"),
+            Some("0544-2026"),
+        ];
+        let suppliers = [
+            None,
+            Some("ESTRATEGA CONSULTORES SAS"),
+            Some("CASTANO MOLINA FABIO"),
+        ];
+        let mut profiles = Vec::new();
+        for (i, r) in refs.iter().enumerate() {
+            for s in suppliers {
+                let p = Process {
+                    key: format!("secop1:{i}"),
+                    platform: Some(Platform::SecopI),
+                    process_id: format!("26-1-{i}"),
+                    reference: r.map(str::to_string),
+                    title: "PRESTACION DE SERVICIOS DE APOYO A LA GESTION".into(),
+                    estimated_value: Some(1_000_000),
+                    awards: s
+                        .map(|n| Award {
+                            supplier: Some(Party {
+                                name: n.into(),
+                                ..Default::default()
+                            }),
+                            ..Default::default()
+                        })
+                        .into_iter()
+                        .collect(),
+                    ..Default::default()
+                };
+                profiles.push(Profile::new(&p, 0));
+            }
+        }
+        let mut rejected = 0;
+        for threshold in [logit(0.05), logit(0.5), logit(0.8), logit(0.95)] {
+            for a in &profiles {
+                for b in &profiles {
+                    if quick_reject(&Hot::of(a), &Hot::of(b), threshold) {
+                        rejected += 1;
+                        assert!(
+                            cheap(a, b, threshold).is_none(),
+                            "{:?} / {:?} at {threshold}",
+                            a.reference.as_ref().map(|r| &r.shown),
+                            b.reference.as_ref().map(|r| &r.shown)
+                        );
+                    }
+                }
+            }
+        }
+        assert!(
+            rejected > 1000,
+            "the quick check rejects something ({rejected})"
+        );
     }
 
     #[test]
