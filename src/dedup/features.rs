@@ -545,10 +545,12 @@ impl Reference {
         Some(r)
     }
 
-    /// A reference that singles out a process: at least three digits, and letters or two
-    /// numbers. `087` alone is weak: many entities number everything from 1.
+    /// A reference that singles out a process: at least three digits, and letters, two
+    /// numbers or a long number. `087` alone is weak: many entities number everything
+    /// from 1; `27004612024` is not.
     pub fn is_strong(&self) -> bool {
-        self.digits.len() >= 3 && (!self.letters.is_empty() || self.numbers.len() >= 2)
+        self.digits.len() >= 3
+            && (!self.letters.is_empty() || self.numbers.len() >= 2 || self.digits.len() >= 5)
     }
 }
 

@@ -76,8 +76,9 @@ pub const NUMBER_SUBSTITUTION: f64 = -2.0;
 /// The most substitutions can weigh.
 pub const MAX_SUBSTITUTION: f64 = -4.5;
 
-/// The weight when neither a reference nor an object text can be compared: value, date
-/// and supplier alone do not tell a series of contracts from one published twice.
+/// The weight, on top of the missing reference, when no object text can be compared
+/// either: value, date and supplier alone do not tell a series of contracts from one
+/// published twice.
 pub const NOTHING_TO_COMPARE: f64 = -1.5;
 
 /// The weight of an object similarity: strongly against below 0.3, neutral at 0.65,
@@ -109,7 +110,9 @@ fn ref_weight(m: RefMatch) -> f64 {
         RefMatch::Compatible => 2.5,
         RefMatch::Different => -6.0,
         RefMatch::DifferentWeak => -3.5,
-        RefMatch::Unknown => 0.0,
+        // Without a reference, a monthly contract renewed with the same contractor looks
+        // like one published twice: a little against.
+        RefMatch::Unknown => -1.0,
     }
 }
 
@@ -135,8 +138,9 @@ fn date_weight(days: i64) -> f64 {
         0 => 1.5,
         1..=3 => 1.2,
         4..=10 => 0.8,
-        11..=30 => 0.0,
-        31..=60 => -0.7,
+        11..=20 => 0.0,
+        // About a month apart: the rhythm of monthly contracts.
+        21..=45 => -1.0,
         _ => -1.5,
     }
 }
@@ -153,7 +157,8 @@ fn supplier_weight(m: SupplierMatch) -> f64 {
     match m {
         // Entities hire the same supplier again and again: weak evidence.
         SupplierMatch::Same(_) => 0.8,
-        SupplierMatch::Different => -5.0,
+        // Awarded to different contractors: distinct contracts, whatever else agrees.
+        SupplierMatch::Different => -8.0,
         SupplierMatch::Unknown => 0.0,
     }
 }
@@ -341,8 +346,8 @@ pub fn quick_reject(a: &Hot, b: &Hot, threshold: f64) -> bool {
 /// The evidence of the cheap features, with their reasons, in reading order.
 fn cheap_evidence(a: &Profile, b: &Profile, c: &Cheap) -> Vec<Evidence> {
     let mut ev = Vec::with_capacity(7);
-    if let (Some(x), Some(y)) = (&a.reference, &b.reference) {
-        let reason = match c.reference {
+    let reason = match (&a.reference, &b.reference, c.reference) {
+        (Some(x), Some(y), m) => match m {
             RefMatch::Same if x.shown == y.shown => format!("misma referencia {}", x.shown),
             RefMatch::Same => format!("misma referencia ({} / {})", x.shown, y.shown),
             RefMatch::SameWeak => format!("misma referencia corta {}", x.shown),
@@ -352,16 +357,18 @@ fn cheap_evidence(a: &Profile, b: &Profile, c: &Cheap) -> Vec<Evidence> {
             RefMatch::Different | RefMatch::DifferentWeak => {
                 format!("referencias distintas ({} / {})", x.shown, y.shown)
             }
-            RefMatch::Unknown => String::new(),
-        };
-        if c.reference != RefMatch::Unknown {
-            ev.push(Evidence {
-                feature: "reference",
-                weight: ref_weight(c.reference),
-                reason,
-            });
-        }
-    }
+            RefMatch::Unknown => format!(
+                "referencias sin número que comparar ({} / {})",
+                x.shown, y.shown
+            ),
+        },
+        _ => "sin referencia que comparar".to_string(),
+    };
+    ev.push(Evidence {
+        feature: "reference",
+        weight: ref_weight(c.reference),
+        reason,
+    });
     if let (ValueMatch::Known(d), Some(x), Some(y)) = (c.value, a.value, b.value) {
         let reason = if d == 0.0 {
             format!("mismo valor ({})", pesos(x))
@@ -503,13 +510,13 @@ pub fn score(
                 reason,
             },
         );
-    } else if !cheap_evidence.iter().any(|e| e.feature == "reference") {
+    } else if cheap.reference == RefMatch::Unknown {
         cheap_evidence.insert(
-            0,
+            1,
             Evidence {
                 feature: "object",
                 weight: NOTHING_TO_COMPARE,
-                reason: "sin objeto ni referencia que comparar".to_string(),
+                reason: "sin objeto que comparar".to_string(),
             },
         );
     }
