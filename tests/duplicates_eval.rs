@@ -5,6 +5,10 @@
 //! The evaluation is closed-world: every labelled pair counts, and so does every pair the
 //! detector reports among the set's processes that is not labelled a duplicate (it counts
 //! as a false positive). The figures are held below so they cannot drop unnoticed.
+//!
+//! A held-out check on another sample: build it with
+//! `SECOP_DUP_SEED=7 SECOP_DUP_OUT=/tmp/dup-7 python3 scripts/make-duplicates-set.py`, then
+//! `SECOP_DUP_SET=/tmp/dup-7 cargo test --release --test duplicates_eval -- --nocapture`.
 
 mod common;
 
@@ -33,8 +37,15 @@ struct Label {
     kind: String,
 }
 
+/// The labelled set: `fixtures/duplicates`, or the directory `SECOP_DUP_SET` names.
+fn set_dir_source() -> PathBuf {
+    std::env::var_os("SECOP_DUP_SET")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("fixtures/duplicates"))
+}
+
 fn labels() -> Vec<Label> {
-    let path = root().join("fixtures/duplicates/labels.csv");
+    let path = set_dir_source().join("labels.csv");
     let mut r = csv::Reader::from_path(&path).expect("labels.csv");
     r.records()
         .map(|rec| {
@@ -50,7 +61,7 @@ fn labels() -> Vec<Label> {
 }
 
 fn set_files() -> Vec<PathBuf> {
-    let dir = root().join("fixtures/duplicates");
+    let dir = set_dir_source();
     let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("fixtures/duplicates")
         .flatten()
