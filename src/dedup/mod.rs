@@ -177,6 +177,9 @@ impl DuplicateOptions {
                 self.window_days
             )));
         }
+        if self.limit == Some(0) {
+            return Err(Error::bad_request("limit must be at least 1"));
+        }
         if let Some(n) = &self.nit {
             entity_key(n)?;
         }

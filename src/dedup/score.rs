@@ -1,17 +1,28 @@
 //! The score of a pair and its reasons in plain Spanish.
 //!
 //! Each feature adds evidence for or against "the same process" as a weight in log-odds,
-//! as in Fellegi–Sunter record linkage: agreement on something rare (a reference, a
-//! supplier) weighs more than agreement on something common (a modality). The score is
-//! the logistic of the prior plus the weights, so it lies between 0 and 1, and each
-//! weight is kept with a sentence that explains it.
+//! as in Fellegi–Sunter record linkage. The score is the logistic of the prior (-4) plus
+//! the weights, so it lies between 0 and 1, and each weight is kept with a sentence that
+//! explains it:
+//!
+//! | feature | for | against |
+//! |---|---|---|
+//! | reference | same +4.5, same short number +2.5, one inside the other +2.5 | other number −6 (short ones −3.5), none to compare −1 |
+//! | object | up to +3.5 (95 % alike), +1 at most when the entity repeats it in those weeks and the references do not agree | −4 below 30 % alike; −1.5 a substituted word, −2 a substituted number |
+//! | value | equal +1.5, within 0.5 % +1, within 5 % +0.3 | beyond 20 % −2 |
+//! | dates | same day +1.5, ≤ 3 days +1.2, ≤ 10 days +0.8 | 21–45 days −1, more −1.5 |
+//! | modality | same +0.5 | incompatible −1.5 |
+//! | supplier | same +0.8 | different −8 |
+//! | status | | one cancelled or void −1 |
 //!
 //! Hard negatives drive the weights. Entities publish dozens of distinct processes with
 //! the same object, the same value and dates days apart (monthly "prestación de servicios"
-//! contracts); what tells them apart is the reference (another number) and the supplier.
-//! So a different reference or supplier outweighs any similarity of text, value and date,
-//! and an object text the entity repeats in many processes of the same weeks counts less
-//! than a text of its own.
+//! contracts); what tells them apart is the reference (another number) and the contractor.
+//! So a different reference or supplier outweighs any likeness of text, value and date;
+//! agreeing on a supplier weighs little (entities hire the same contractors again and
+//! again); an object text the entity repeats in many processes of the same weeks counts
+//! less than a text of its own; and about a month apart, without a reference, looks like
+//! a monthly renewal rather than a double publication.
 
 use serde::Serialize;
 
