@@ -40,6 +40,10 @@ pub enum Error {
     /// Serializing or parsing JSON.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+    /// The remote API refused a request, or kept failing after every retry. The message
+    /// names the request and says what to do.
+    #[error("{0}")]
+    Remote(String),
     /// Something else, described in words.
     #[error("{0}")]
     Other(String),

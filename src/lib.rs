@@ -16,15 +16,21 @@
 //!   UNSPSC codes, placeholders and the two platforms' vocabularies.
 //! * [`ingest`] upserts rows into the [`state`] database, joins and assembles them into
 //!   processes and feeds the [`index`], keeping both consistent across crashes.
+//! * [`harvest`] reads the datasets from datos.gov.co's SODA API into the ingest, in date
+//!   windows, resumably, politely and with retries.
 //! * [`query`] turns a search request into a tantivy query and collects hits and facets.
 //! * [`dedup`] finds processes published on both platforms, or twice on one, with a score
 //!   and the reasons.
+//! * [`enrich`] reads SECOP I public detail pages, politely, to add what the open data
+//!   lacks; the pages become rows of the `secop1-detalle` pseudo-dataset.
 //! * [`cli`] is one module per command.
 
 pub mod cli;
 pub mod dedup;
 pub mod demo;
+pub mod enrich;
 pub mod error;
+pub mod harvest;
 pub mod http;
 pub mod index;
 pub mod ingest;
@@ -34,5 +40,6 @@ pub mod query;
 pub mod sources;
 pub mod state;
 pub mod stats;
+pub mod transition;
 
 pub use error::{Error, Result};

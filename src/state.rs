@@ -1,16 +1,19 @@
 //! The harvest state: one SQLite file in the data directory.
 //!
-//! It holds every row seen (its process, content hash and compressed canonical JSON, so that
+//! It holds every row seen (its process, content hash and compressed values, so that
 //! a process can be rebuilt and re-normalised at any time), the identifiers that join rows
 //! of different datasets, quarantined rows with their reason, runs with their counts, and
 //! the journal that keeps the index in step with this database across crashes (see
 //! [`crate::ingest`]). Other modules (harvest, enrichment) keep their own tables here.
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::sources::{Header, Row};
 
 use crate::Result;
 
@@ -22,14 +25,20 @@ CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS headers (
+    id    INTEGER PRIMARY KEY,
+    names TEXT NOT NULL UNIQUE
+);
 CREATE TABLE IF NOT EXISTS rows (
-    row_key     TEXT PRIMARY KEY,
+    id          INTEGER PRIMARY KEY,
+    row_key     TEXT NOT NULL UNIQUE,
     process_key TEXT NOT NULL,
     dataset     TEXT NOT NULL,
     hash        INTEGER NOT NULL,
-    raw         BLOB NOT NULL,
-    run_id      INTEGER
-) WITHOUT ROWID;
+    run_id      INTEGER,
+    header_id   INTEGER NOT NULL,
+    raw         BLOB NOT NULL
+);
 CREATE INDEX IF NOT EXISTS rows_by_process ON rows(process_key);
 CREATE TABLE IF NOT EXISTS aliases (
     alias       TEXT PRIMARY KEY,
@@ -65,6 +74,34 @@ CREATE TABLE IF NOT EXISTS runs (
 pub struct State {
     conn: Connection,
     path: PathBuf,
+    /// Header signature → id, and id → header, both ways cached.
+    headers: std::cell::RefCell<HeaderCache>,
+}
+
+#[derive(Default)]
+struct HeaderCache {
+    ids: std::collections::HashMap<String, i64>,
+    by_id: std::collections::HashMap<i64, Arc<Header>>,
+}
+
+/// A stored row: its key, dataset, header and encoded values.
+#[derive(Debug, Clone)]
+pub struct StoredRow {
+    /// The row key.
+    pub row_key: String,
+    /// The dataset id.
+    pub dataset: String,
+    /// The columns.
+    pub header: Arc<Header>,
+    /// [`Row::encode`]d values.
+    pub raw: Vec<u8>,
+}
+
+impl StoredRow {
+    /// The row itself.
+    pub fn row(&self) -> std::result::Result<Row, String> {
+        Row::decode(self.header.clone(), &self.raw)
+    }
 }
 
 /// A quarantined row, as listed to people.
@@ -112,10 +149,15 @@ impl State {
         conn.busy_timeout(Duration::from_secs(30))?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;
-             PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+             PRAGMA cache_size = -196608; PRAGMA temp_store = MEMORY;
+             PRAGMA wal_autocheckpoint = 20000;",
         )?;
         conn.execute_batch(SCHEMA)?;
-        Ok(State { conn, path })
+        Ok(State {
+            conn,
+            path,
+            headers: Default::default(),
+        })
     }
 
     /// Opens the state database read-only (the server).
@@ -129,7 +171,11 @@ impl State {
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(Duration::from_secs(5))?;
-        Ok(Some(State { conn, path }))
+        Ok(Some(State {
+            conn,
+            path,
+            headers: Default::default(),
+        }))
     }
 
     /// The file's path.
@@ -200,35 +246,80 @@ impl State {
             .optional()?)
     }
 
+    /// The id of a header, stored on first use.
+    pub fn header_id(&self, header: &Header) -> Result<i64> {
+        let sig = header.signature();
+        if let Some(&id) = self.headers.borrow().ids.get(&sig) {
+            return Ok(id);
+        }
+        self.conn
+            .prepare_cached("INSERT INTO headers(names) VALUES (?1) ON CONFLICT(names) DO NOTHING")?
+            .execute([&sig])?;
+        let id: i64 = self
+            .conn
+            .prepare_cached("SELECT id FROM headers WHERE names = ?1")?
+            .query_row([&sig], |r| r.get(0))?;
+        self.headers.borrow_mut().ids.insert(sig, id);
+        Ok(id)
+    }
+
+    /// A stored header.
+    pub fn header(&self, id: i64) -> Result<Arc<Header>> {
+        if let Some(h) = self.headers.borrow().by_id.get(&id) {
+            return Ok(h.clone());
+        }
+        let sig: String = self
+            .conn
+            .prepare_cached("SELECT names FROM headers WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))?;
+        let h = Arc::new(Header::from_signature(&sig));
+        self.headers.borrow_mut().by_id.insert(id, h.clone());
+        Ok(h)
+    }
+
     /// Inserts or replaces a row.
+    #[allow(clippy::too_many_arguments)]
     pub fn put_row(
         &self,
         row_key: &str,
         process_key: &str,
         dataset: &str,
         hash: i64,
+        header_id: i64,
         raw: &[u8],
         run_id: i64,
     ) -> Result<()> {
         self.conn
             .prepare_cached(
-                "INSERT INTO rows(row_key, process_key, dataset, hash, raw, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                "INSERT INTO rows(row_key, process_key, dataset, hash, header_id, raw, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT(row_key) DO UPDATE SET process_key = excluded.process_key, dataset = excluded.dataset,
-                 hash = excluded.hash, raw = excluded.raw, run_id = excluded.run_id",
+                 hash = excluded.hash, header_id = excluded.header_id, raw = excluded.raw, run_id = excluded.run_id",
             )?
-            .execute(params![row_key, process_key, dataset, hash, raw, run_id])?;
+            .execute(params![row_key, process_key, dataset, hash, header_id, raw, run_id])?;
         Ok(())
     }
 
-    /// The rows of a process: (row key, dataset, compressed canonical JSON).
-    pub fn rows_of(&self, process_key: &str) -> Result<Vec<(String, String, Vec<u8>)>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT row_key, dataset, raw FROM rows WHERE process_key = ?1 ORDER BY row_key",
-        )?;
-        let rows = st
-            .query_map([process_key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+    /// The rows of a process.
+    pub fn rows_of(&self, process_key: &str) -> Result<Vec<StoredRow>> {
+        let raw: Vec<(String, String, i64, Vec<u8>)> = {
+            let mut st = self.conn.prepare_cached(
+                "SELECT row_key, dataset, header_id, raw FROM rows WHERE process_key = ?1 ORDER BY row_key",
+            )?;
+            st.query_map([process_key], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        raw.into_iter()
+            .map(|(row_key, dataset, hid, raw)| {
+                Ok(StoredRow {
+                    row_key,
+                    dataset,
+                    header: self.header(hid)?,
+                    raw,
+                })
+            })
+            .collect()
     }
 
     /// Moves every row and alias of one process to another (a join found late).
@@ -404,24 +495,6 @@ impl State {
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(v)
     }
-}
-
-/// Compresses a row's canonical JSON for storage.
-pub fn compress(json: &str) -> Vec<u8> {
-    let mut e = flate2::write::DeflateEncoder::new(
-        Vec::with_capacity(json.len() / 3),
-        flate2::Compression::fast(),
-    );
-    e.write_all(json.as_bytes())
-        .expect("writing to a Vec cannot fail");
-    e.finish().expect("writing to a Vec cannot fail")
-}
-
-/// Reverses [`compress`].
-pub fn decompress(blob: &[u8]) -> std::io::Result<String> {
-    let mut s = String::with_capacity(blob.len() * 3);
-    flate2::read::DeflateDecoder::new(blob).read_to_string(&mut s)?;
-    Ok(s)
 }
 
 /// The harvest's progress per source, when the harvester has kept any.

@@ -7,42 +7,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use common::*;
-use secop_bridge::http::{AppState, Config, run};
-use secop_bridge::index::SecopIndex;
-use secop_bridge::query::Engine;
 use serde_json::Value;
-
-/// Starts a server on 127.0.0.1:0 over a data directory, in its own runtime thread.
-/// Returns the base URL and a sender that shuts it down.
-fn start(
-    dir: &std::path::Path,
-    config: impl FnOnce(&mut Config),
-) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let index = SecopIndex::open(dir).unwrap();
-    let mut c = Config::new(dir.to_path_buf());
-    config(&mut c);
-    let state = AppState::new(Engine::new(index), c);
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            addr_tx.send(l.local_addr().unwrap()).unwrap();
-            run(l, state, async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
-    });
-    let addr = addr_rx.recv().unwrap();
-    (format!("http://{addr}"), tx)
-}
 
 fn base() -> &'static str {
     static B: OnceLock<(String, tokio::sync::oneshot::Sender<()>)> = OnceLock::new();
@@ -315,6 +280,7 @@ async fn openapi_describes_every_endpoint() {
         "/api/search",
         "/api/processes/{id}",
         "/api/monthly",
+        "/api/transition",
         "/api/stats",
         "/healthz",
         "/api/openapi.json",

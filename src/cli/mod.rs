@@ -1,12 +1,15 @@
 //! The command line: one module per command, and the error handling of the binary.
 
 mod duplicates;
+mod enrich;
+mod harvest;
 mod import;
 mod output;
 mod search;
 mod serve;
 mod show;
 mod stats;
+mod transition;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +39,11 @@ pub struct Cli {
 pub enum Command {
     /// Load downloaded files: SODA JSON/JSONL, API-named CSV or web-export CSV, optionally gzipped.
     Import(import::Args),
+    /// Harvest both platforms from the datos.gov.co SODA API: incremental and resumable.
+    Harvest(harvest::Args),
+    /// Fetch SECOP I detail pages for records that lack the detail, politely (one request
+    /// every 2 s, robots.txt obeyed, stops at the portal's block pages).
+    Enrich(enrich::Args),
     /// Search both platforms.
     Search(Box<search::Args>),
     /// Show one process, found by any identifier.
@@ -45,6 +53,8 @@ pub enum Command {
     Duplicates(duplicates::Args),
     /// What the index holds: documents per platform and dataset, runs, quarantine.
     Stats(stats::Args),
+    /// How far entities have moved from SECOP I to SECOP II, month by month.
+    Transition(transition::Args),
     /// Serve the search API and the web page (indexes the bundled demo data on an empty data directory).
     Serve(serve::Args),
     /// Rebuild the index from the state database (after an upgrade).
@@ -93,10 +103,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let dir = cli.data_dir;
     match cli.command {
         Command::Import(a) => import::run(&dir, a),
+        Command::Harvest(a) => harvest::run(&dir, a),
+        Command::Enrich(a) => enrich::run(&dir, a),
         Command::Search(a) => search::run(&dir, *a),
         Command::Show(a) => show::run(&dir, a),
         Command::Duplicates(a) => duplicates::run(&dir, a),
         Command::Stats(a) => stats::run(&dir, a),
+        Command::Transition(a) => transition::run(&dir, a),
         Command::Serve(a) => serve::run_cmd(&dir, a),
         Command::Reindex => stats::reindex(&dir),
     }

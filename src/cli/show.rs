@@ -161,5 +161,75 @@ pub fn print_process(out: &mut impl Write, p: &Process) -> std::io::Result<()> {
             c.status.label()
         )?;
     }
+    if let Some(serde_json::Value::Object(e)) = &p.enrichment {
+        print_enrichment(out, e)?;
+    }
+    Ok(())
+}
+
+/// One enrichment value on one line: money the Colombian way, lists joined.
+fn enrichment_value(key: &str, v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => match chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S") {
+            Ok(t) => t.format("%Y-%m-%d %H:%M").to_string(),
+            Err(_) => s
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect(),
+        },
+        Value::Number(n) => match n.as_i64() {
+            Some(i) if key == "valor" || key.starts_with("Cuant") => format_cop(i),
+            _ => n.to_string(),
+        },
+        Value::Array(a) => a
+            .iter()
+            .map(|x| enrichment_value(key, x))
+            .collect::<Vec<_>>()
+            .join("; "),
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, x)| format!("{k}: {}", enrichment_value(k, x)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Bool(b) => if *b { "sí" } else { "no" }.to_string(),
+        Value::Null => String::new(),
+    }
+}
+
+/// The fields read from the platform's public detail page (`secop enrich`).
+fn print_enrichment(
+    out: &mut impl Write,
+    e: &serde_json::Map<String, serde_json::Value>,
+) -> std::io::Result<()> {
+    writeln!(out, "\ndetail page (secop enrich):")?;
+    for (k, v) in e {
+        if k == "contratos" || k == "Cronograma" {
+            continue;
+        }
+        writeln!(out, "  {k:<38} {}", enrichment_value(k, v))?;
+    }
+    if let Some(serde_json::Value::Object(c)) = e.get("Cronograma") {
+        // The schedule's other dates (opening and closing are above).
+        for (k, v) in c {
+            if Some(v) != e.get("Apertura") && Some(v) != e.get("Cierre") {
+                writeln!(out, "  {k:<38} {}", enrichment_value(k, v))?;
+            }
+        }
+    }
+    if let Some(serde_json::Value::Array(cs)) = e.get("contratos") {
+        for c in cs {
+            let get = |k: &str| c.get(k).map(|v| enrichment_value(k, v)).unwrap_or_default();
+            writeln!(
+                out,
+                "  linked contract {}: {} {} {} signed {}",
+                get("número"),
+                get("contratista"),
+                get("valor"),
+                get("estado"),
+                get("fecha de firma")
+            )?;
+        }
+    }
     Ok(())
 }

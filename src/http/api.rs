@@ -22,13 +22,14 @@ use crate::query::SearchParams;
         description = "One search over SECOP I and SECOP II, Colombia's public-procurement platforms. Read-only.",
         license(name = "MIT OR Apache-2.0")
     ),
-    paths(search, process, monthly, stats, healthz, openapi_json),
+    paths(search, process, monthly, transition, stats, healthz, openapi_json),
     components(schemas(
         SearchResponse,
         ProcessResponse,
         MonthlyResponse,
         ErrorBody,
-        crate::model::Process
+        crate::model::Process,
+        crate::transition::Transition
     ))
 )]
 pub struct ApiDoc;
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/search", get(search))
         .route("/api/processes/{id}", get(process))
         .route("/api/monthly", get(monthly))
+        .route("/api/transition", get(transition))
         .route("/api/stats", get(stats))
         .route("/api/openapi.json", get(openapi_json))
         .route("/healthz", get(healthz))
@@ -141,6 +143,30 @@ pub async fn monthly(
     let s = params.validate()?;
     let months = st.with_engine(move |e| e.monthly(&s)).await?;
     Ok(Json(MonthlyResponse { months }))
+}
+
+/// How far entities have moved from SECOP I to SECOP II.
+#[utoipa::path(
+    get,
+    path = "/api/transition",
+    params(crate::transition::TransitionParams),
+    responses(
+        (status = 200, description = "Processes and value per platform and month, the SECOP II share, and the entities with their share (those still publishing mostly on SECOP I flagged). A share is null when the index has no data for one platform in that period.", body = crate::transition::Transition),
+        (status = 400, description = "A parameter is wrong", body = ErrorBody),
+    )
+)]
+pub async fn transition(
+    State(st): State<AppState>,
+    uri: Uri,
+) -> Result<Json<crate::transition::Transition>, ApiError> {
+    let q = uri.query().unwrap_or("");
+    let params: crate::transition::TransitionParams = serde_urlencoded::from_str(q)
+        .map_err(|e| ApiError::bad_request(format!("cannot read the query string: {e}")))?;
+    let req = params.validate()?;
+    let t = st
+        .with_engine(move |e| crate::transition::run(e, &req))
+        .await?;
+    Ok(Json(t))
 }
 
 /// What the index holds.

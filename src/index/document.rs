@@ -39,6 +39,27 @@ pub fn placed_at(p: &Process) -> Option<NaiveDateTime> {
         .or(p.last_update_at)
 }
 
+/// Every string of the enrichment object, nested ones included (funding sources, linked
+/// contracts), for the free-text `extra` field. Depth and count are bounded.
+fn enrichment_text(v: &serde_json::Value, out: &mut dyn FnMut(&str)) {
+    fn walk(v: &serde_json::Value, depth: usize, left: &mut usize, out: &mut dyn FnMut(&str)) {
+        if *left == 0 || depth > 4 {
+            return;
+        }
+        match v {
+            serde_json::Value::String(s) => {
+                *left -= 1;
+                out(s);
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, depth + 1, left, out)),
+            serde_json::Value::Object(m) => m.values().for_each(|x| walk(x, depth + 1, left, out)),
+            _ => {}
+        }
+    }
+    let mut left = 2_000;
+    walk(v, 0, &mut left, out);
+}
+
 /// Builds the document of a process.
 pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
     let mut d = TantivyDocument::default();
@@ -158,12 +179,8 @@ pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
     for e in extra {
         d.add_text(f.extra, e);
     }
-    if let Some(serde_json::Value::Object(m)) = &p.enrichment {
-        for v in m.values() {
-            if let serde_json::Value::String(s) = v {
-                d.add_text(f.extra, s);
-            }
-        }
+    if let Some(e) = &p.enrichment {
+        enrichment_text(e, &mut |s| d.add_text(f.extra, s));
     }
 
     if let Some(pl) = p.platform {
@@ -180,6 +197,9 @@ pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
     }
     if let Some(b) = buyer_key(p) {
         d.add_text(f.buyer, b);
+    }
+    if !p.buyer.name.is_empty() {
+        d.add_text(f.buyer_name, &p.buyer.name);
     }
     if let Some(v) = p.value() {
         d.add_i64(f.value, v);

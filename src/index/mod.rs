@@ -19,7 +19,7 @@ use crate::model::Process;
 use crate::{Error, Result};
 
 /// Memory the index writer may use before it flushes a segment.
-pub const WRITER_HEAP: usize = 192 * 1024 * 1024;
+pub const WRITER_HEAP: usize = 128 * 1024 * 1024;
 
 /// The index in a data directory, with its fields and a reader that reloads on commit.
 #[derive(Clone)]
@@ -136,6 +136,12 @@ impl Writer {
     /// Replaces the document of `p.key` (or adds it).
     pub fn upsert(&mut self, p: &Process) -> Result<()> {
         self.delete(&p.key);
+        self.w.add_document(document::build(&self.fields, p)?)?;
+        Ok(())
+    }
+
+    /// Adds the document of a key the index does not hold (no delete queued).
+    pub fn add(&mut self, p: &Process) -> Result<()> {
         self.w.add_document(document::build(&self.fields, p)?)?;
         Ok(())
     }

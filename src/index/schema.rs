@@ -1,18 +1,18 @@
 //! The index schema and the Spanish analyzer.
 
+use std::cell::RefCell;
 use tantivy::schema::{
     FAST, INDEXED, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions,
 };
-use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
-};
+
+use rustc_hash::FxHashMap;
+use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 use tantivy::{Index, schema::Field};
 
-/// The analyzer for Spanish text: split on non-alphanumerics, lower-case, fold accents,
-/// stem. Folding comes before stemming so that `ALCALDÍA`, `Alcaldía` and SECOP I's
-/// `ALCALDiA` all reach the stemmer as `alcaldia`.
+/// The analyzer for Spanish text ([`SpanishTokenizer`]): split on non-alphanumerics,
+/// lower-case, fold accents, singular, stem. Folding comes before stemming so that
+/// `ALCALDÍA`, `Alcaldía` and SECOP I's `ALCALDiA` all reach the stemmer as `alcaldia`.
 pub const SPANISH: &str = "es_folded_stem";
 
 /// The analyzer for exact identifiers, applied to text already put through
@@ -60,6 +60,8 @@ pub struct Fields {
     pub nit: Field,
     /// Buyer key: the NIT, or `n:` and the folded name when the NIT is missing.
     pub buyer: Field,
+    /// The buyer's name as published (for naming buyers in aggregations).
+    pub buyer_name: Field,
     /// Supplier identifiers (normalised).
     pub supplier_ids: Field,
     /// UNSPSC codes and all their prefixes (2, 4, 6 and 8 digits).
@@ -113,7 +115,8 @@ pub fn build() -> (Schema, Fields) {
         status: b.add_text_field("status", keyword.clone()),
         contract_type: b.add_text_field("contract_type", keyword.clone()),
         nit: b.add_text_field("nit", keyword.clone()),
-        buyer: b.add_text_field("buyer", keyword),
+        buyer: b.add_text_field("buyer", keyword.clone()),
+        buyer_name: b.add_text_field("buyer_name", keyword),
         supplier_ids: b.add_text_field("supplier_ids", STRING),
         unspsc: b.add_text_field("unspsc", STRING),
         value: b.add_i64_field("value", int.clone()),
@@ -144,24 +147,92 @@ pub fn compatible(existing: &Schema, ours: &Schema) -> bool {
 
 /// The Spanish analyzer (see [`SPANISH`]).
 pub fn spanish_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(48))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(SpanishPlural)
-        .filter(Stemmer::new(Language::Spanish))
-        .build()
+    TextAnalyzer::from(SpanishTokenizer::default())
 }
 
-/// Reduces Spanish plurals to the singular before stemming. Snowball leaves short words
-/// alone (`vías` stays apart from `vía`) and treats some plurals apart from their
-/// singular (`luces`, `computadores`); this filter makes them meet. It runs on folded
-/// lower-case text: `vias`→`via`, `luces`→`luz`, `ciudades`→`ciudad`. Words in `-is` and
-/// `-us` (`crisis`, `virus`) are left alone.
-#[derive(Clone, Copy)]
-pub struct SpanishPlural;
+/// Splits text into words (letters and digits) and turns each into its search form in one
+/// pass: lower case, accents folded to ASCII (`ALCALDÍA`, `ALCALDiA` → `alcaldia`), plural to
+/// singular ([`singular`]), then Snowball's Spanish stem. Words longer than 48 characters
+/// are dropped. The same as tantivy's `SimpleTokenizer → LowerCaser → AsciiFoldingFilter →
+/// Stemmer` chain with the plural step added, fused to avoid an allocation per filter.
+#[derive(Clone, Default)]
+pub struct SpanishTokenizer {
+    token: Token,
+}
 
-/// The singular of a folded, lower-case Spanish word (see [`SpanishPlural`]).
+/// The token stream of [`SpanishTokenizer`].
+pub struct SpanishTokenStream<'a> {
+    text: &'a str,
+    pos: usize,
+    token: &'a mut Token,
+    word: String,
+}
+
+impl Tokenizer for SpanishTokenizer {
+    type TokenStream<'a> = SpanishTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> SpanishTokenStream<'a> {
+        self.token.reset();
+        SpanishTokenStream {
+            text,
+            pos: 0,
+            token: &mut self.token,
+            word: String::with_capacity(32),
+        }
+    }
+}
+
+impl TokenStream for SpanishTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        let bytes = self.text.as_bytes();
+        loop {
+            // Skip separators.
+            let rest = &self.text[self.pos..];
+            let Some(start_rel) = rest.find(char::is_alphanumeric) else {
+                self.pos = self.text.len();
+                return false;
+            };
+            let start = self.pos + start_rel;
+            let end = self.text[start..]
+                .find(|c: char| !c.is_alphanumeric())
+                .map_or(self.text.len(), |e| start + e);
+            self.pos = end;
+            let raw = &self.text[start..end];
+            if raw.len() > 48 * 4 || raw.chars().count() > 48 {
+                continue;
+            }
+            self.word.clear();
+            if bytes[start..end].is_ascii() {
+                for &b in &bytes[start..end] {
+                    self.word.push(b.to_ascii_lowercase() as char);
+                }
+            } else {
+                for c in raw.chars() {
+                    crate::normalize::text::fold_into(c, &mut self.word);
+                }
+            }
+            self.token.offset_from = start;
+            self.token.offset_to = end;
+            self.token.position = self.token.position.wrapping_add(1);
+            self.token.position_length = 1;
+            stem_into(&self.word, &mut self.token.text);
+            return true;
+        }
+    }
+
+    fn token(&self) -> &Token {
+        self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.token
+    }
+}
+
+/// The singular of a folded, lower-case Spanish word, applied before Snowball: Snowball
+/// leaves short words alone (`vías` stays apart from `vía`) and treats some plurals apart
+/// from their singular (`luces`, `computadores`). `vias`→`via`, `luces`→`luz`,
+/// `ciudades`→`ciudad`; words in `-is` and `-us` (`crisis`, `virus`) are left alone.
 pub fn singular(w: &str) -> Option<String> {
     let b = w.as_bytes();
     let n = b.len();
@@ -185,53 +256,42 @@ pub fn singular(w: &str) -> Option<String> {
     None
 }
 
-impl TokenFilter for SpanishPlural {
-    type Tokenizer<T: Tokenizer> = SpanishPluralFilter<T>;
+/// Stems a folded, lower-case word: [`singular`], then Snowball's Spanish stemmer.
+pub fn stem(word: &str) -> String {
+    let mut out = String::new();
+    stem_into(word, &mut out);
+    out
+}
 
-    fn transform<T: Tokenizer>(self, tokenizer: T) -> Self::Tokenizer<T> {
-        SpanishPluralFilter { inner: tokenizer }
+/// Stems already computed, by word.
+type StemCache = FxHashMap<Box<str>, Box<str>>;
+
+/// [`stem`] into a buffer. Words repeat endlessly in procurement text, so each thread keeps
+/// the stems it has computed (bounded; cleared when full).
+fn stem_into(word: &str, out: &mut String) {
+    const MAX: usize = 200_000;
+    thread_local! {
+        static CACHE: RefCell<(frostem::Stemmer, StemCache)> = RefCell::new((
+            frostem::Stemmer::new(frostem::Algorithm::Spanish),
+            FxHashMap::default(),
+        ));
     }
-}
-
-/// The tokenizer [`SpanishPlural`] wraps around another.
-#[derive(Clone)]
-pub struct SpanishPluralFilter<T> {
-    inner: T,
-}
-
-impl<T: Tokenizer> Tokenizer for SpanishPluralFilter<T> {
-    type TokenStream<'a> = SpanishPluralStream<T::TokenStream<'a>>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        SpanishPluralStream {
-            tail: self.inner.token_stream(text),
+    out.clear();
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some(s) = c.1.get(word) {
+            out.push_str(s);
+            return;
         }
-    }
-}
-
-/// The token stream of [`SpanishPluralFilter`].
-pub struct SpanishPluralStream<T> {
-    tail: T,
-}
-
-impl<T: TokenStream> TokenStream for SpanishPluralStream<T> {
-    fn advance(&mut self) -> bool {
-        if !self.tail.advance() {
-            return false;
+        let single = singular(word);
+        let base = single.as_deref().unwrap_or(word);
+        let stemmed = c.0.stem(base);
+        out.push_str(&stemmed);
+        if c.1.len() >= MAX {
+            c.1.clear();
         }
-        if let Some(s) = singular(&self.tail.token().text) {
-            self.tail.token_mut().text = s;
-        }
-        true
-    }
-
-    fn token(&self) -> &Token {
-        self.tail.token()
-    }
-
-    fn token_mut(&mut self) -> &mut Token {
-        self.tail.token_mut()
-    }
+        c.1.insert(word.into(), out.as_str().into());
+    });
 }
 
 /// Registers the analyzers an index needs.

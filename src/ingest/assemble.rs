@@ -3,6 +3,12 @@
 //! Process rows come first, most recent first; each later fragment only fills what is still
 //! unknown. Awards, contracts, identifiers, sources and UNSPSC codes are unions. A process
 //! known only from contracts is partial.
+//!
+//! Enrichment fragments (a platform's public page) come last and are stricter: they never
+//! change what the open data says. They fill a field only when it is empty (a status, a
+//! modality or a contract type only together with its published text, UNSPSC codes only
+//! when there are none), add identifiers and sources, and bring the `enrichment` object;
+//! they add no awards or contracts.
 
 use chrono::NaiveDateTime;
 
@@ -107,6 +113,41 @@ fn merge(p: &mut Process, o: Process) {
     fill(&mut p.enrichment, &o.enrichment);
 }
 
+/// Merges an enrichment fragment: fills what is empty and nothing else.
+fn merge_enrichment(p: &mut Process, o: Process) {
+    union(&mut p.sources, &o.sources);
+    union(&mut p.ids, &o.ids);
+    if p.unspsc.is_empty() {
+        p.unspsc = o.unspsc;
+    }
+    fill(&mut p.platform, &o.platform);
+    if p.reference.is_none() && p.reference_raw.is_none() {
+        p.reference = o.reference;
+        p.reference_raw = o.reference_raw;
+    }
+    fill_str(&mut p.title, &o.title);
+    if p.modality == Default::default() && p.modality_raw.is_none() {
+        p.modality = o.modality;
+        p.modality_raw = o.modality_raw;
+    }
+    if p.status == Status::Unknown && p.status_raw.is_none() {
+        p.status = o.status;
+        p.status_raw = o.status_raw;
+    }
+    if p.contract_type == Default::default() && p.contract_type_raw.is_none() {
+        p.contract_type = o.contract_type;
+        p.contract_type_raw = o.contract_type_raw;
+    }
+    if p.estimated_value.is_none() && p.currency.is_none() {
+        p.estimated_value = o.estimated_value;
+        p.currency = o.currency;
+    }
+    fill(&mut p.offers_due_at, &o.offers_due_at);
+    fill(&mut p.duration, &o.duration);
+    fill(&mut p.url, &o.url);
+    fill(&mut p.enrichment, &o.enrichment);
+}
+
 /// Merges the fragments of a process under `key`. `None` when there are none.
 pub fn assemble(key: &str, mut frags: Vec<Fragment>) -> Option<Process> {
     frags.sort_by(|a, b| {
@@ -119,7 +160,10 @@ pub fn assemble(key: &str, mut frags: Vec<Fragment>) -> Option<Process> {
     let mut it = frags.into_iter();
     let mut p = it.next()?.process;
     for f in it {
-        merge(&mut p, f.process);
+        match f.role {
+            Role::Enrichment => merge_enrichment(&mut p, f.process),
+            _ => merge(&mut p, f.process),
+        }
     }
     p.key = key.to_string();
     p.partial = partial;
@@ -175,4 +219,96 @@ pub fn shorten(s: &str, max: usize) -> String {
     let cut: String = s.chars().take(max).collect();
     let end = cut.rfind(' ').filter(|&i| i > max / 2).unwrap_or(cut.len());
     format!("{}…", cut[..end].trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ContractType, Modality, Platform};
+
+    fn frag(role: Role, row_key: &str, p: Process) -> Fragment {
+        Fragment {
+            dataset: if role == Role::Enrichment {
+                "secop1-detalle"
+            } else {
+                "f789-7hwg"
+            },
+            row_key: row_key.into(),
+            strong_key: Some("secop1:25-1-1".into()),
+            link_ids: Vec::new(),
+            role,
+            process: p,
+            event_date: None,
+        }
+    }
+
+    #[test]
+    fn enrichment_fills_and_never_overrides() {
+        let open_data = Process {
+            platform: Some(Platform::SecopI),
+            sources: vec!["f789-7hwg".into()],
+            ids: vec!["25-1-1".into()],
+            title: "Open data title".into(),
+            modality: Modality::Licitacion,
+            modality_raw: Some("LICITACIoN PuBLICA".into()),
+            unspsc: vec!["72141000".into()],
+            estimated_value: Some(100),
+            ..Process::default()
+        };
+        let page = Process {
+            platform: Some(Platform::SecopI),
+            sources: vec!["secop1-detalle".into()],
+            ids: vec!["25-1-1".into(), "2025440350025".into()],
+            title: "Page title".into(),
+            modality: Modality::ConcursoMeritos,
+            modality_raw: Some("Concurso de Méritos Abierto".into()),
+            status: Status::Closed,
+            status_raw: Some("Liquidado".into()),
+            contract_type: ContractType::Obra,
+            contract_type_raw: Some("Obra".into()),
+            unspsc: vec!["80101500".into()],
+            estimated_value: Some(999),
+            offers_due_at: chrono::NaiveDate::from_ymd_opt(2025, 2, 26)
+                .and_then(|d| d.and_hms_opt(8, 30, 0)),
+            contracts: vec![Contract {
+                id: "069-25".into(),
+                ..Contract::default()
+            }],
+            enrichment: Some(serde_json::json!({"BPIN": ["2025440350025"]})),
+            ..Process::default()
+        };
+        // The enrichment sorts after process rows whatever the order given.
+        let p = assemble(
+            "secop1:25-1-1",
+            vec![
+                frag(Role::Enrichment, "secop1-detalle:25-1-1", page.clone()),
+                frag(Role::Process, "f789-7hwg:25-1-1:-", open_data),
+            ],
+        )
+        .unwrap();
+        assert!(!p.partial);
+        assert_eq!(p.title, "Open data title");
+        assert_eq!(p.modality, Modality::Licitacion);
+        assert_eq!(p.modality_raw.as_deref(), Some("LICITACIoN PuBLICA"));
+        assert_eq!(p.unspsc, ["72141000"]);
+        assert_eq!(p.estimated_value, Some(100));
+        // Filled: what the open data lacked.
+        assert_eq!(p.status, Status::Closed);
+        assert_eq!(p.status_raw.as_deref(), Some("Liquidado"));
+        assert_eq!(p.contract_type, ContractType::Obra);
+        assert!(p.offers_due_at.is_some());
+        assert!(p.enrichment.is_some());
+        assert_eq!(p.ids, ["25-1-1", "2025440350025"]);
+        assert_eq!(p.sources, ["f789-7hwg", "secop1-detalle"]);
+        // Linked contracts stay in the enrichment: no double counting of values.
+        assert!(p.contracts.is_empty());
+
+        // Alone (its open-data rows gone), the page still makes a record, marked partial.
+        let alone = assemble(
+            "secop1:25-1-1",
+            vec![frag(Role::Enrichment, "secop1-detalle:25-1-1", page)],
+        )
+        .unwrap();
+        assert!(alone.partial);
+    }
 }

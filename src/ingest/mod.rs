@@ -14,13 +14,13 @@
 pub mod assemble;
 pub mod files;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::index::{SecopIndex, Writer};
 use crate::sources::datasets::{self, Dataset};
 use crate::sources::{Fragment, Row};
-use crate::state::{self, State};
+use crate::state::{State, StoredRow};
 use crate::{Error, Result};
 
 pub use assemble::assemble;
@@ -28,14 +28,16 @@ pub use assemble::assemble;
 /// Rows between index commits.
 pub const COMMIT_EVERY: usize = 250_000;
 
-/// A row made ready off the writing thread: normalised, hashed, compressed.
+/// A row made ready off the writing thread: normalised, hashed, encoded.
 #[derive(Debug)]
 pub struct PreparedRow {
     /// The row's share of its process.
     pub fragment: Fragment,
-    /// Content hash of the canonical JSON.
+    /// Content hash ([`Row::content_hash`]).
     pub hash: i64,
-    /// Compressed canonical JSON.
+    /// The row's columns.
+    pub header: std::sync::Arc<crate::sources::Header>,
+    /// [`Row::encode`]d values.
     pub raw: Vec<u8>,
 }
 
@@ -61,19 +63,19 @@ pub struct Prepared {
     pub item: std::result::Result<PreparedRow, Rejected>,
 }
 
-/// Normalises, hashes and compresses one row (cheap to run on another thread).
+/// Normalises, hashes and encodes one row (cheap to run on another thread).
 pub fn prepare(ds: &'static dyn Dataset, row: &Row) -> std::result::Result<PreparedRow, Rejected> {
-    let json = row.canonical_json();
     match ds.normalize(row) {
         Ok(fragment) => Ok(PreparedRow {
             fragment,
-            hash: Row::content_hash(&json),
-            raw: state::compress(&json),
+            hash: row.content_hash(),
+            header: row.header().clone(),
+            raw: row.encode(),
         }),
         Err(e) => Err(Rejected {
             dataset: Some(ds.id()),
             reason: e.to_string(),
-            raw: Some(json),
+            raw: Some(row.canonical_json()),
         }),
     }
 }
@@ -123,6 +125,16 @@ pub struct Ingestor<'a> {
     /// Counts so far.
     pub counts: Counts,
     commit_every: usize,
+    timings: Timings,
+}
+
+/// Where a run spent its time (logged at the end with `-v`).
+#[derive(Debug, Default)]
+struct Timings {
+    rows: std::time::Duration,
+    rebuild: std::time::Duration,
+    commit_state: std::time::Duration,
+    commit_index: std::time::Duration,
 }
 
 impl<'a> Ingestor<'a> {
@@ -133,10 +145,20 @@ impl<'a> Ingestor<'a> {
         kind: &str,
         args: &str,
     ) -> Result<Ingestor<'a>> {
+        // The writer first: a second writer fails here, before any run is recorded.
+        let mut ing = Ingestor::resume_run(state, index, 0)?;
+        state.mark_interrupted(kind)?;
+        ing.run_id = state.start_run(kind, args)?;
+        Ok(ing)
+    }
+
+    /// Opens the writer for a run started earlier with [`State::start_run`], repairing the
+    /// index after a crash like [`Ingestor::new`]. A slow run (`secop enrich` reads one
+    /// page every 2 s) writes in short sessions with this and [`Ingestor::release`], so that
+    /// other writers (import, harvest) get in between.
+    pub fn resume_run(state: &'a State, index: &SecopIndex, run_id: i64) -> Result<Ingestor<'a>> {
         let mut writer = index.writer()?;
         let generation = recover(state, index, &mut writer)?;
-        state.mark_interrupted(kind)?;
-        let run_id = state.start_run(kind, args)?;
         Ok(Ingestor {
             state,
             writer,
@@ -146,7 +168,17 @@ impl<'a> Ingestor<'a> {
             uncommitted: 0,
             counts: Counts::default(),
             commit_every: COMMIT_EVERY,
+            timings: Timings::default(),
         })
+    }
+
+    /// Commits and releases the writer, leaving the run open (see
+    /// [`Ingestor::resume_run`]). Returns this session's counts.
+    pub fn release(mut self) -> Result<Counts> {
+        self.commit()?;
+        let c = self.counts.clone();
+        self.writer.finish()?;
+        Ok(c)
     }
 
     /// The run id (for quarantine entries written by callers).
@@ -174,10 +206,15 @@ impl<'a> Ingestor<'a> {
         self.state.begin()?;
         let r = self
             .apply_inner(batch)
-            .and_then(|c| f(self.state).map(|_| c));
+            .and_then(|c| f(self.state).map(|_| c))
+            .and_then(|c| {
+                let t = std::time::Instant::now();
+                self.state.commit()?;
+                self.timings.commit_state += t.elapsed();
+                Ok(c)
+            });
         match r {
             Ok(c) => {
-                self.state.commit()?;
                 self.counts.add(&c);
                 self.uncommitted += (c.read + c.quarantined) as usize;
                 if self.uncommitted >= self.commit_every {
@@ -187,17 +224,39 @@ impl<'a> Ingestor<'a> {
             }
             Err(e) => {
                 self.state.rollback();
-                let _ = self.writer.rollback();
-                self.dirty = false;
+                if let Err(e2) = self.discard_batch() {
+                    tracing::error!(error = %e2, "could not restore the index writer after a failed batch");
+                }
                 Err(e)
             }
         }
     }
 
+    /// Drops a failed batch's documents from the writer. A rollback also drops those of the
+    /// batches committed to the state since the last index commit, so they are written again
+    /// from the state's journal.
+    fn discard_batch(&mut self) -> Result<()> {
+        self.writer.rollback()?;
+        let keys = self.state.pending_after(self.generation - 1)?;
+        for key in &keys {
+            rewrite_from_state(self.state, &mut self.writer, key)?;
+        }
+        self.dirty = !keys.is_empty();
+        Ok(())
+    }
+
     fn apply_inner(&mut self, batch: Vec<Prepared>) -> Result<Counts> {
+        let t0 = std::time::Instant::now();
         let mut c = Counts::default();
         let mut touched: BTreeSet<String> = BTreeSet::new();
         let mut fresh: HashMap<String, Fragment> = HashMap::new();
+        // Rows this batch inserted for the first time: a process made only of them has no
+        // document yet, so it is added without a delete (a delete costs memory until the
+        // next commit and a lookup in every segment at commit).
+        let mut new_rows: HashSet<String> = HashSet::new();
+        // Processes that lost rows in this batch (moved to another key, or merged away):
+        // they may have a document even if all their remaining rows are new.
+        let mut lost: BTreeSet<String> = BTreeSet::new();
         for p in batch {
             let row = match p.item {
                 Err(rej) => {
@@ -223,24 +282,40 @@ impl<'a> Ingestor<'a> {
                     continue;
                 }
                 Some(_) => c.changed += 1,
-                None => c.new += 1,
+                None => {
+                    c.new += 1;
+                    new_rows.insert(f.row_key.clone());
+                }
             }
-            let key = self.resolve(f, &mut touched)?;
-            self.state
-                .put_row(&f.row_key, &key, f.dataset, row.hash, &row.raw, self.run_id)?;
+            let key = self.resolve(f, &mut lost)?;
+            let header_id = self.state.header_id(&row.header)?;
+            self.state.put_row(
+                &f.row_key,
+                &key,
+                f.dataset,
+                row.hash,
+                header_id,
+                &row.raw,
+                self.run_id,
+            )?;
             if let Some((_, old_key)) = old
                 && old_key != key
             {
-                touched.insert(old_key);
+                lost.insert(old_key);
             }
             touched.insert(key);
             fresh.insert(f.row_key.clone(), row.fragment);
         }
+        touched.extend(lost.iter().cloned());
+        let t1 = std::time::Instant::now();
+        self.timings.rows += t1 - t0;
         for key in &touched {
-            self.rebuild(key, &mut fresh)?;
+            let brand_new = !lost.contains(key);
+            self.rebuild(key, &mut fresh, &new_rows, brand_new)?;
             self.state.add_pending(key, self.generation)?;
             c.processes += 1;
         }
+        self.timings.rebuild += t1.elapsed();
         if !touched.is_empty() {
             self.state.set_generation(self.generation)?;
             self.dirty = true;
@@ -249,8 +324,9 @@ impl<'a> Ingestor<'a> {
     }
 
     /// Finds the process a row belongs to, joining through link ids and merging a
-    /// provisional process into the real one when the join is found late.
-    fn resolve(&mut self, f: &Fragment, touched: &mut BTreeSet<String>) -> Result<String> {
+    /// provisional process into the real one when the join is found late (the keys merged
+    /// away go into `merged`).
+    fn resolve(&mut self, f: &Fragment, merged: &mut BTreeSet<String>) -> Result<String> {
         let mut found: Vec<String> = Vec::new();
         for id in &f.link_ids {
             if let Some(k) = self.state.alias(id)?
@@ -271,7 +347,7 @@ impl<'a> Ingestor<'a> {
         for other in &found {
             if *other != key && !is_strong_key(other) {
                 self.state.merge_process(other, &key)?;
-                touched.insert(other.clone());
+                merged.insert(other.clone());
             }
         }
         for id in &f.link_ids {
@@ -288,24 +364,32 @@ impl<'a> Ingestor<'a> {
     }
 
     /// Rewrites the document of a process from all its rows.
-    fn rebuild(&mut self, key: &str, fresh: &mut HashMap<String, Fragment>) -> Result<()> {
+    fn rebuild(
+        &mut self,
+        key: &str,
+        fresh: &mut HashMap<String, Fragment>,
+        new_rows: &HashSet<String>,
+        may_be_new: bool,
+    ) -> Result<()> {
         let rows = self.state.rows_of(key)?;
         if rows.is_empty() {
             self.writer.delete(key);
             return Ok(());
         }
+        let brand_new = may_be_new && rows.iter().all(|r| new_rows.contains(&r.row_key));
         let mut frags = Vec::with_capacity(rows.len());
-        for (row_key, dataset, raw) in rows {
-            match fresh.get(&row_key) {
-                Some(f) => frags.push(f.clone()),
+        for stored in rows {
+            match fresh.remove(&stored.row_key) {
+                Some(f) => frags.push(f),
                 None => {
-                    if let Some(f) = fragment_from_stored(&row_key, &dataset, &raw)? {
+                    if let Some(f) = fragment_from_stored(&stored)? {
                         frags.push(f);
                     }
                 }
             }
         }
         match assemble(key, frags) {
+            Some(p) if brand_new => self.writer.add(&p)?,
             Some(p) => self.writer.upsert(&p)?,
             None => self.writer.delete(key),
         }
@@ -315,7 +399,9 @@ impl<'a> Ingestor<'a> {
     /// Commits the index with the current generation.
     pub fn commit(&mut self) -> Result<()> {
         if self.dirty {
+            let t = std::time::Instant::now();
             self.writer.commit(self.generation)?;
+            self.timings.commit_index += t.elapsed();
             self.state.clear_pending(self.generation)?;
             self.generation += 1;
             self.dirty = false;
@@ -327,6 +413,7 @@ impl<'a> Ingestor<'a> {
     /// Commits, records the run, and releases the writer.
     pub fn finish(mut self, status: &str, extra: serde_json::Value) -> Result<Counts> {
         self.commit()?;
+        tracing::info!(timings = ?self.timings, counts = ?self.counts, "run finished");
         let mut counts = serde_json::to_value(&self.counts)?;
         if let (serde_json::Value::Object(m), serde_json::Value::Object(x)) = (&mut counts, extra) {
             m.extend(x);
@@ -350,10 +437,12 @@ impl<'a> Ingestor<'a> {
     /// Rewrites one process's document from the state (enrichment uses it).
     pub fn refresh(&mut self, key: &str) -> Result<()> {
         self.state.begin()?;
-        let r = self.rebuild(key, &mut HashMap::new()).and_then(|_| {
-            self.state.add_pending(key, self.generation)?;
-            self.state.set_generation(self.generation)
-        });
+        let r = self
+            .rebuild(key, &mut HashMap::new(), &HashSet::new(), false)
+            .and_then(|_| {
+                self.state.add_pending(key, self.generation)?;
+                self.state.set_generation(self.generation)
+            });
         match r {
             Ok(()) => {
                 self.state.commit()?;
@@ -370,19 +459,41 @@ impl<'a> Ingestor<'a> {
 
 /// Rebuilds a fragment from a stored row; `None` for a dataset this version no longer
 /// knows.
-pub fn fragment_from_stored(row_key: &str, dataset: &str, raw: &[u8]) -> Result<Option<Fragment>> {
+pub fn fragment_from_stored(stored: &StoredRow) -> Result<Option<Fragment>> {
+    let (row_key, dataset) = (stored.row_key.as_str(), stored.dataset.as_str());
     let Some(ds) = datasets::by_name(dataset) else {
         tracing::warn!(row_key, dataset, "stored row of an unknown dataset ignored");
         return Ok(None);
     };
-    let json = state::decompress(raw)
+    let row = stored
+        .row()
         .map_err(|e| Error::Other(format!("stored row {row_key} is corrupt: {e}")))?;
-    let row = Row::from_canonical_json(&json)?;
     match ds.normalize(&row) {
         Ok(f) => Ok(Some(f)),
         Err(e) => {
             tracing::warn!(row_key, error = %e, "stored row no longer normalises");
             Ok(None)
+        }
+    }
+}
+
+/// Rewrites one process's document from its stored rows; false when it has none (deleted).
+fn rewrite_from_state(state: &State, writer: &mut Writer, key: &str) -> Result<bool> {
+    let rows = state.rows_of(key)?;
+    let mut frags = Vec::with_capacity(rows.len());
+    for stored in &rows {
+        if let Some(f) = fragment_from_stored(stored)? {
+            frags.push(f);
+        }
+    }
+    match assemble(key, frags) {
+        Some(p) => {
+            writer.upsert(&p)?;
+            Ok(true)
+        }
+        None => {
+            writer.delete(key);
+            Ok(false)
         }
     }
 }
@@ -402,17 +513,7 @@ fn recover(state: &State, index: &SecopIndex, writer: &mut Writer) -> Result<i64
         "the index missed the last writes (interrupted run); rebuilding them from the state"
     );
     for key in &keys {
-        let rows = state.rows_of(key)?;
-        let mut frags = Vec::with_capacity(rows.len());
-        for (row_key, dataset, raw) in rows {
-            if let Some(f) = fragment_from_stored(&row_key, &dataset, &raw)? {
-                frags.push(f);
-            }
-        }
-        match assemble(key, frags) {
-            Some(p) => writer.upsert(&p)?,
-            None => writer.delete(key),
-        }
+        rewrite_from_state(state, writer, key)?;
     }
     writer.commit(stored)?;
     state.clear_pending(stored)?;
@@ -432,15 +533,8 @@ pub fn reindex(state: &State, index: &SecopIndex, progress: impl Fn(u64)) -> Res
             break;
         }
         for key in &keys {
-            let rows = state.rows_of(key)?;
-            let mut frags = Vec::with_capacity(rows.len());
-            for (row_key, dataset, raw) in rows {
-                if let Some(f) = fragment_from_stored(&row_key, &dataset, &raw)? {
-                    frags.push(f);
-                }
-            }
-            if let Some(p) = assemble(key, frags) {
-                writer.upsert(&p)?;
+            // After delete_all, a plain add would do; upsert keeps one code path.
+            if rewrite_from_state(state, &mut writer, key)? {
                 n += 1;
             }
         }

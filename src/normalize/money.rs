@@ -17,12 +17,24 @@ pub fn parse_money(s: &str) -> Result<Option<i64>, ValueError> {
     let t = s.trim();
     let mut neg = false;
     let mut body = String::with_capacity(t.len());
-    for c in t.chars() {
+    let chars: Vec<char> = t.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        // An exponent only between digits (`1.5E9`, `2e+6`); otherwise an `e` belongs to a
+        // currency word (`$54,193,734.00 Peso Colombiano`).
+        let exponent = || {
+            body.ends_with(|p: char| p.is_ascii_digit())
+                && match chars.get(i + 1) {
+                    Some(d) if d.is_ascii_digit() => true,
+                    Some('+' | '-') => chars.get(i + 2).is_some_and(|d| d.is_ascii_digit()),
+                    _ => false,
+                }
+        };
         match c {
             '0'..='9' | '.' | ',' => body.push(c),
             '-' if body.is_empty() => neg = true,
+            '-' if body.ends_with('e') => body.push('-'),
             '$' | ' ' | '\u{a0}' | '\'' | '+' => {}
-            'e' | 'E' if !body.is_empty() => body.push('e'),
+            'e' | 'E' if !body.contains('e') && exponent() => body.push('e'),
             c if c.is_alphabetic() => {
                 // Currency words such as COP, USD or "pesos" around the number.
                 if body.contains('e') {
@@ -117,6 +129,18 @@ mod tests {
         assert_eq!(parse_money("2.500"), Ok(Some(2_500)));
         assert_eq!(parse_money("1.5E9"), Ok(Some(1_500_000_000)));
         assert_eq!(parse_money("-63000000"), Ok(Some(-63_000_000)));
+        // SECOP I detail pages: the contract's final value, currency spelled out.
+        assert_eq!(
+            parse_money("$54,193,734.00 Peso Colombiano"),
+            Ok(Some(54_193_734))
+        );
+        assert_eq!(
+            parse_money("          $496,510,063.00     Peso Colombiano"),
+            Ok(Some(496_510_063))
+        );
+        assert_eq!(parse_money("$.00"), Ok(Some(0)));
+        assert_eq!(parse_money("2e+6"), Ok(Some(2_000_000)));
+        assert_eq!(parse_money("1.2e-1"), Ok(Some(0)));
     }
 
     #[test]

@@ -99,6 +99,18 @@ pub fn fold_char(c: char) -> char {
     }
 }
 
+/// Pushes the folded form of a character (see [`fold_char`]); characters whose lower case
+/// is several characters push them all.
+#[inline]
+pub fn fold_into(c: char, out: &mut String) {
+    let f = fold_char(c);
+    if f != c || c.is_ascii() || !c.is_uppercase() {
+        out.push(f);
+    } else {
+        out.extend(c.to_lowercase());
+    }
+}
+
 /// Lower-case, accent-free form used to compare names: `ALCALDÍA`, `Alcaldía` and the live
 /// SECOP I dataset's `ALCALDiA` all fold to `alcaldia`.
 pub fn fold(s: &str) -> String {

@@ -218,6 +218,7 @@ fn csv_records(
     let mapped: Vec<String> = keep.iter().map(|&i| map_column(ds, &names[i])).collect();
     let header = Arc::new(Header::new(mapped));
     let width = names.len();
+    let all_kept = keep.len() == width;
     let mut rec = csv::ByteRecord::new();
     let iter = std::iter::from_fn(move || {
         loop {
@@ -239,10 +240,22 @@ fn csv_records(
                             raw: Some(raw),
                         });
                     }
-                    let values = keep.iter().map(|&i| decode(&rec[i])).collect();
+                    let values = if all_kept && std::str::from_utf8(rec.as_slice()).is_ok() {
+                        csv::StringRecord::from_byte_record(rec.clone()).expect("checked UTF-8")
+                    } else {
+                        let mut out =
+                            csv::StringRecord::with_capacity(rec.as_slice().len(), keep.len());
+                        for &i in &keep {
+                            match std::str::from_utf8(&rec[i]) {
+                                Ok(v) => out.push_field(v),
+                                Err(_) => out.push_field(&decode(&rec[i])),
+                            }
+                        }
+                        out
+                    };
                     return Some(Record {
                         line,
-                        row: Ok(Row::new(header.clone(), values)),
+                        row: Ok(Row::from_record(header.clone(), values)),
                         raw: None,
                     });
                 }
@@ -478,7 +491,7 @@ pub fn json_cell(v: &serde_json::Value) -> Option<String> {
 
 /// Maps JSON keys to API names with a per-file cache, and shares one header between rows
 /// with the same keys.
-pub(crate) struct JsonRowBuilder {
+pub struct JsonRowBuilder {
     dataset: Option<&'static dyn Dataset>,
     names: HashMap<String, String>,
     last_keys: Vec<String>,
@@ -486,7 +499,8 @@ pub(crate) struct JsonRowBuilder {
 }
 
 impl JsonRowBuilder {
-    pub(crate) fn new(dataset: Option<&'static dyn Dataset>) -> Self {
+    /// A builder for rows of a dataset (keys mapped to its API names), or of none.
+    pub fn new(dataset: Option<&'static dyn Dataset>) -> Self {
         JsonRowBuilder {
             dataset,
             names: HashMap::new(),
@@ -496,14 +510,19 @@ impl JsonRowBuilder {
     }
 
     /// Builds a row from a parsed JSON object.
-    pub(crate) fn row(&mut self, obj: &serde_json::Map<String, serde_json::Value>) -> Row {
+    pub fn row(&mut self, obj: &serde_json::Map<String, serde_json::Value>) -> Row {
         let mut keys = Vec::with_capacity(obj.len());
-        let mut values = Vec::with_capacity(obj.len());
+        let mut values = csv::StringRecord::with_capacity(1024, obj.len());
         for (k, v) in obj {
-            if let Some(s) = json_cell(v) {
-                keys.push(k.as_str());
-                values.push(s);
+            match v {
+                serde_json::Value::Null => continue,
+                serde_json::Value::String(s) => values.push_field(s),
+                other => match json_cell(other) {
+                    Some(s) => values.push_field(&s),
+                    None => continue,
+                },
             }
+            keys.push(k.as_str());
         }
         let same = keys.len() == self.last_keys.len()
             && keys
@@ -526,7 +545,7 @@ impl JsonRowBuilder {
             self.last_header = Arc::new(Header::new(mapped));
             self.last_keys = keys.iter().map(|k| (*k).to_string()).collect();
         }
-        Row::new(self.last_header.clone(), values)
+        Row::from_record(self.last_header.clone(), values)
     }
 }
 

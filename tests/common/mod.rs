@@ -94,3 +94,36 @@ pub fn keys(v: &serde_json::Value) -> Vec<String> {
         .map(|h| h["process"]["key"].as_str().expect("key").to_string())
         .collect()
 }
+
+/// Starts a server on 127.0.0.1:0 over a data directory, in its own runtime thread.
+/// Returns the base URL and a sender that shuts it down.
+pub fn start(
+    dir: &Path,
+    config: impl FnOnce(&mut secop_bridge::http::Config),
+) -> (String, tokio::sync::oneshot::Sender<()>) {
+    use secop_bridge::http::{AppState, Config, run};
+    let index = secop_bridge::index::SecopIndex::open(dir).unwrap();
+    let mut c = Config::new(dir.to_path_buf());
+    config(&mut c);
+    let state = AppState::new(secop_bridge::query::Engine::new(index), c);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            addr_tx.send(l.local_addr().unwrap()).unwrap();
+            run(l, state, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+    });
+    let addr = addr_rx.recv().unwrap();
+    (format!("http://{addr}"), tx)
+}

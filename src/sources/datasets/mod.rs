@@ -6,6 +6,7 @@
 //! [`crate::ingest::assemble`].
 
 mod cells;
+pub mod secop1_detalle;
 pub mod secop1_procesos;
 pub mod secop2_contratos;
 pub mod secop2_procesos;
@@ -22,7 +23,14 @@ pub static ALL: &[&dyn Dataset] = &[
     &secop2_contratos::Secop2Contratos,
     &secop1_procesos::Secop1Procesos::RECENT,
     &secop1_procesos::Secop1Procesos::HISTORIC,
+    &secop1_detalle::Secop1Detalle,
 ];
+
+/// The datasets the harvester reads from the SODA API (all but pseudo-datasets such as
+/// the SECOP I detail pages).
+pub fn harvestable() -> Vec<&'static dyn Dataset> {
+    ALL.iter().copied().filter(|d| d.soda()).collect()
+}
 
 /// Finds a dataset by its id (`p6dx-8zbt`) or its source name (`secop2-procesos`).
 pub fn by_name(s: &str) -> Option<&'static dyn Dataset> {
@@ -118,6 +126,12 @@ pub trait Dataset: Sync + Send {
     fn order_columns(&self) -> &'static [&'static str];
     /// Turns one row into its share of a process.
     fn normalize(&self, row: &Row) -> Result<Fragment, RowError>;
+    /// True when the dataset is served by datos.gov.co's SODA API and can be harvested.
+    /// Pseudo-datasets read from elsewhere (`secop1-detalle`, the SECOP I detail pages
+    /// that `secop enrich` fetches) say false, and a harvest must skip them.
+    fn soda(&self) -> bool {
+        true
+    }
 }
 
 /// Socrata's field name for a display name: lower case, every other character an
