@@ -19,11 +19,14 @@
 //! * [`harvest`] reads the datasets from datos.gov.co's SODA API into the ingest, in date
 //!   windows, resumably, politely and with retries.
 //! * [`query`] turns a search request into a tantivy query and collects hits and facets.
+//! * [`dedup`] finds processes published on both platforms, or twice on one, with a score
+//!   and the reasons.
 //! * [`enrich`] reads SECOP I public detail pages, politely, to add what the open data
 //!   lacks; the pages become rows of the `secop1-detalle` pseudo-dataset.
 //! * [`cli`] is one module per command.
 
 pub mod cli;
+pub mod dedup;
 pub mod demo;
 pub mod display;
 pub mod enrich;

@@ -281,6 +281,7 @@ async fn openapi_describes_every_endpoint() {
         "/api/processes/{id}",
         "/api/monthly",
         "/api/transition",
+        "/api/duplicates",
         "/api/export",
         "/api/feed.atom",
         "/api/stats",

@@ -1,5 +1,6 @@
 //! The command line: one module per command, and the error handling of the binary.
 
+mod duplicates;
 mod enrich;
 mod export;
 mod filters;
@@ -49,6 +50,9 @@ pub enum Command {
     Search(Box<search::Args>),
     /// Show one process, found by any identifier.
     Show(show::Args),
+    /// Processes that look published on both platforms, or twice on one, with a score and
+    /// the reasons.
+    Duplicates(duplicates::Args),
     /// What the index holds: documents per platform and dataset, runs, quarantine.
     Stats(stats::Args),
     /// How far entities have moved from SECOP I to SECOP II, month by month.
@@ -107,6 +111,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Enrich(a) => enrich::run(&dir, a),
         Command::Search(a) => search::run(&dir, *a),
         Command::Show(a) => show::run(&dir, a),
+        Command::Duplicates(a) => duplicates::run(&dir, a),
         Command::Stats(a) => stats::run(&dir, a),
         Command::Transition(a) => transition::run(&dir, a),
         Command::Export(a) => export::run(&dir, *a),

@@ -27,6 +27,7 @@ use crate::query::SearchParams;
         process,
         monthly,
         transition,
+        duplicates,
         super::export::export,
         super::feed::feed,
         stats,
@@ -39,7 +40,8 @@ use crate::query::SearchParams;
         MonthlyResponse,
         ErrorBody,
         crate::model::Process,
-        crate::transition::Transition
+        crate::transition::Transition,
+        crate::dedup::Scan
     ))
 )]
 pub struct ApiDoc;
@@ -51,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/processes/{id}", get(process))
         .route("/api/monthly", get(monthly))
         .route("/api/transition", get(transition))
+        .route("/api/duplicates", get(duplicates))
         .route("/api/export", get(super::export::export))
         .route("/api/feed.atom", get(super::feed::feed))
         .route("/api/stats", get(stats))
@@ -179,6 +182,46 @@ pub async fn transition(
         .with_engine(move |e| crate::transition::run(e, &req))
         .await?;
     Ok(Json(t))
+}
+
+/// Indexes above this size need `nit` for `/api/duplicates`: a scan of every entity then
+/// takes longer than a request may (the CLI runs it: `secop duplicates`).
+pub const DUPLICATES_SCAN_MAX_DOCS: u64 = 300_000;
+
+/// Runs the duplicate detector for the parameters of a request (shared with the page).
+pub async fn run_duplicates(
+    st: &AppState,
+    params: crate::dedup::DuplicateParams,
+) -> Result<crate::dedup::Scan, ApiError> {
+    let opts = params.validate()?;
+    if opts.nit.is_none() && st.engine.index().num_docs() > DUPLICATES_SCAN_MAX_DOCS {
+        return Err(ApiError::bad_request(format!(
+            "give nit= (or the entity's name): scanning every entity of {} processes takes too long for a request; `secop duplicates` runs it from the command line",
+            st.engine.index().num_docs()
+        )));
+    }
+    st.with_engine(move |e| crate::dedup::scan(e.index(), &opts))
+        .await
+}
+
+/// Processes that look published on both platforms, or twice on one.
+#[utoipa::path(
+    get,
+    path = "/api/duplicates",
+    params(crate::dedup::DuplicateParams),
+    responses(
+        (status = 200, description = "Pairs best first, each with the score between 0 and 1, the reasons in Spanish and both originals' links; with the run's counts", body = crate::dedup::Scan),
+        (status = 400, description = "A parameter is wrong, or nit is missing on a large index", body = ErrorBody),
+    )
+)]
+pub async fn duplicates(
+    State(st): State<AppState>,
+    uri: Uri,
+) -> Result<Json<crate::dedup::Scan>, ApiError> {
+    let params: crate::dedup::DuplicateParams =
+        serde_urlencoded::from_str(uri.query().unwrap_or(""))
+            .map_err(|e| ApiError::bad_request(format!("cannot read the query string: {e}")))?;
+    Ok(Json(run_duplicates(&st, params).await?))
 }
 
 /// What the index holds.

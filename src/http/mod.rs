@@ -6,6 +6,7 @@
 //! 503 with `Retry-After` instead of an unbounded queue.
 
 pub mod api;
+pub mod duplicates_page;
 pub mod error;
 pub mod export;
 pub mod feed;

@@ -167,10 +167,13 @@ fn body(p: &TransitionParams, t: &Transition) -> Markup {
                                 td.money { (format_cop(e.secop1.value)) " / " (format_cop(e.secop2.value)) }
                                 td.num { (pct(e.share_secop2)) }
                                 td {
-                                    @let filter = match &e.nit { Some(n) => format!("nit={}", urlencode(n)), None => format!("entity={}", urlencode(&e.name)) };
+                                    @let (filter, entity) = match &e.nit {
+                                        Some(n) => (format!("nit={}", urlencode(n)), urlencode(n)),
+                                        None => (format!("entity={}", urlencode(&e.name)), urlencode(&e.name)),
+                                    };
                                     a href={ "/?" (filter) } { "procesos" }
                                     " · "
-                                    a href={ "/duplicados?" (filter) } { "duplicados" }
+                                    a href={ "/duplicados?nit=" (entity) } { "duplicados" }
                                 }
                             }
                         }

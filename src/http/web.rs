@@ -31,13 +31,18 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 /// The sections in the navigation bar: (path, label). Later views (the SECOP I → II
 /// transition tracker, "Transición", and processes published twice, "Duplicados") add
 /// one line here and a route in [`routes`].
-pub const NAV: &[(&str, &str)] = &[("/", "Buscar"), ("/transicion", "Transición")];
+pub const NAV: &[(&str, &str)] = &[
+    ("/", "Buscar"),
+    ("/transicion", "Transición"),
+    ("/duplicados", "Duplicados"),
+];
 
 /// The page routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(search_page))
         .route("/transicion", get(super::transition_page::transition_page))
+        .route("/duplicados", get(super::duplicates_page::duplicates_page))
         .route("/procesos/{*id}", get(process_page))
         .route("/assets/{name}", get(asset))
         .route("/favicon.ico", get(favicon))
@@ -1038,7 +1043,13 @@ fn process_html(p: &Process, also: &[String], back: &str) -> Markup {
                     (row("Unidad de contratación", text(p.buyer.unit.as_deref())))
                 }
                 @if let Some(nit) = &p.buyer.nit {
-                    p { a href={ "/?nit=" (urlencode(nit)) } { "Otros procesos de esta entidad" } }
+                    p {
+                        a href={ "/?nit=" (urlencode(nit)) } { "Otros procesos de esta entidad" }
+                        " · "
+                        a href={ "/duplicados?nit=" (urlencode(nit)) } { "Procesos publicados dos veces" }
+                        " · "
+                        a href={ "/transicion?nit=" (urlencode(nit)) } { "Su transición a SECOP II" }
+                    }
                 }
             }
             @if !p.unspsc.is_empty() {
