@@ -190,7 +190,7 @@ impl Engine {
     /// The query for the free text: the text in the searchable fields, or an identifier.
     fn text_query(&self, text: &str, warnings: &mut Vec<String>) -> Box<dyn Query> {
         let f = &self.index.fields;
-        let (q, errors) = self.parser.parse_query_lenient(text);
+        let (q, errors) = self.parser.parse_query_lenient(&plain_syntax(text));
         for e in errors {
             warnings.push(format!("ignored part of the query: {e}"));
         }
@@ -720,4 +720,31 @@ fn decode_cursor(s: &str, sort: Sort) -> Result<CursorPos> {
         )));
     }
     Ok(c)
+}
+
+/// The free text reduced to the syntax we document: words, "phrases", -exclusions and
+/// OR. Every other query-parser operator becomes a space, so that `a:b` cannot name a
+/// field, `*` cannot ask for "exists", and brackets cannot open a range.
+fn plain_syntax(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            ':' | '*' | '?' | '^' | '~' | '\\' | '/' | '\'' | '!' | '(' | ')' | '[' | ']' | '{'
+            | '}' | '<' | '>' | '=' | '&' | '|' => ' ',
+            c => c,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod syntax_tests {
+    use super::plain_syntax;
+
+    #[test]
+    fn only_the_documented_syntax_reaches_the_parser() {
+        assert_eq!(plain_syntax("⺀:*'"), "⺀   ");
+        assert_eq!(plain_syntax("title:(a OR b)"), "title  a OR b ");
+        // Phrases, exclusions, OR and identifiers keep their characters.
+        let kept = "\"vía terciaria\" -bogotá OR CO1.BDOS.123 800.015.991-1";
+        assert_eq!(plain_syntax(kept), kept);
+    }
 }

@@ -1,7 +1,8 @@
 //! The harvest state: one SQLite file in the data directory.
 //!
-//! It holds every row seen (its process, content hash and compressed values, so that
-//! a process can be rebuilt and re-normalised at any time), the identifiers that join rows
+//! It holds every row seen (its process, content hash and where its compressed values lie
+//! in the [row log](rowlog) beside it, so that a process can be rebuilt and re-normalised
+//! at any time), the identifiers that join rows
 //! of different datasets, quarantined rows with their reason, runs with their counts, and
 //! the journal that keeps the index in step with this database across crashes (see
 //! [`crate::ingest`]). Other modules (harvest, enrichment) keep their own tables here.
@@ -14,6 +15,13 @@ use std::sync::Arc;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::sources::{Header, Row};
+
+pub mod rowlog;
+
+use rowlog::RowLog;
+
+/// The version of the state's layout; a database of another version is refused.
+const SCHEMA_VERSION: &str = "2";
 
 use crate::Result;
 
@@ -37,7 +45,8 @@ CREATE TABLE IF NOT EXISTS rows (
     hash        INTEGER NOT NULL,
     run_id      INTEGER,
     header_id   INTEGER NOT NULL,
-    raw         BLOB NOT NULL
+    log_file    INTEGER NOT NULL,
+    log_offset  INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS rows_by_process ON rows(process_key);
 CREATE TABLE IF NOT EXISTS aliases (
@@ -76,6 +85,8 @@ pub struct State {
     path: PathBuf,
     /// Header signature → id, and id → header, both ways cached.
     headers: std::cell::RefCell<HeaderCache>,
+    /// The rows' values (absent when opened read-only).
+    log: Option<std::cell::RefCell<RowLog>>,
 }
 
 #[derive(Default)]
@@ -153,10 +164,41 @@ impl State {
              PRAGMA wal_autocheckpoint = 20000;",
         )?;
         conn.execute_batch(SCHEMA)?;
+        let version: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        match version.as_deref() {
+            Some(SCHEMA_VERSION) => {}
+            None => {
+                let rows: i64 = conn.query_row("SELECT count(*) FROM rows", [], |r| r.get(0))?;
+                if rows > 0 {
+                    return Err(crate::Error::file(
+                        &path,
+                        "this state database was written by an older version of secop; import again into a new data directory",
+                    ));
+                }
+                conn.execute(
+                    "INSERT INTO meta(key, value) VALUES ('schema', ?1)",
+                    [SCHEMA_VERSION],
+                )?;
+            }
+            Some(other) => {
+                return Err(crate::Error::file(
+                    &path,
+                    format!(
+                        "this state database has layout {other}, this secop reads layout {SCHEMA_VERSION}; use the matching version"
+                    ),
+                ));
+            }
+        }
+        let log = RowLog::open(&data_dir.join("rows"))?;
         Ok(State {
             conn,
             path,
             headers: Default::default(),
+            log: Some(std::cell::RefCell::new(log)),
         })
     }
 
@@ -175,6 +217,7 @@ impl State {
             conn,
             path,
             headers: Default::default(),
+            log: None,
         }))
     }
 
@@ -194,10 +237,20 @@ impl State {
         Ok(())
     }
 
-    /// Commits the open transaction.
+    /// Commits the open transaction, after the rows it refers to are written.
     pub fn commit(&self) -> Result<()> {
+        if let Some(log) = &self.log {
+            log.borrow_mut().sync()?;
+        }
         self.conn.execute_batch("COMMIT")?;
         Ok(())
+    }
+
+    fn log(&self) -> Result<std::cell::RefMut<'_, RowLog>> {
+        self.log
+            .as_ref()
+            .map(|l| l.borrow_mut())
+            .ok_or_else(|| crate::Error::Other("the state is open read-only".into()))
     }
 
     /// Rolls the open transaction back, if any.
@@ -289,34 +342,42 @@ impl State {
         raw: &[u8],
         run_id: i64,
     ) -> Result<()> {
+        let (file, offset) = self.log()?.append(raw)?;
         self.conn
             .prepare_cached(
-                "INSERT INTO rows(row_key, process_key, dataset, hash, header_id, raw, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                "INSERT INTO rows(row_key, process_key, dataset, hash, header_id, log_file, log_offset, run_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT(row_key) DO UPDATE SET process_key = excluded.process_key, dataset = excluded.dataset,
-                 hash = excluded.hash, header_id = excluded.header_id, raw = excluded.raw, run_id = excluded.run_id",
+                 hash = excluded.hash, header_id = excluded.header_id, log_file = excluded.log_file,
+                 log_offset = excluded.log_offset, run_id = excluded.run_id",
             )?
-            .execute(params![row_key, process_key, dataset, hash, header_id, raw, run_id])?;
+            .execute(params![row_key, process_key, dataset, hash, header_id, file, offset as i64, run_id])?;
         Ok(())
     }
 
     /// The rows of a process.
     pub fn rows_of(&self, process_key: &str) -> Result<Vec<StoredRow>> {
-        let raw: Vec<(String, String, i64, Vec<u8>)> = {
+        let found: Vec<(String, String, i64, u32, i64)> = {
             let mut st = self.conn.prepare_cached(
-                "SELECT row_key, dataset, header_id, raw FROM rows WHERE process_key = ?1 ORDER BY row_key",
+                "SELECT row_key, dataset, header_id, log_file, log_offset FROM rows WHERE process_key = ?1 ORDER BY row_key",
             )?;
             st.query_map([process_key], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?
         };
-        raw.into_iter()
-            .map(|(row_key, dataset, hid, raw)| {
+        if found.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut log = self.log()?;
+        found
+            .into_iter()
+            .map(|(row_key, dataset, hid, file, offset)| {
                 Ok(StoredRow {
                     row_key,
                     dataset,
                     header: self.header(hid)?,
-                    raw,
+                    raw: log.read(file, offset as u64)?,
                 })
             })
             .collect()
