@@ -10,20 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-COPIES=${COPIES:-5}
-CORPUS=bench-data/contratos-x${COPIES}.csv.gz
-DATA=${DATA:-bench-data/export-1m}
-BIN=target/release/secop
-
-[ -n "${NO_BUILD:-}" ] || cargo build --release --locked --bin secop >&2
-mkdir -p bench-data
-[ -f "$CORPUS" ] || python3 scripts/bench-corpus.py --copies "$COPIES" "$CORPUS"
-if [ ! -f "$DATA/.complete" ]; then
-  echo "importing $CORPUS into $DATA (once)…" >&2
-  /usr/bin/time -f "import: %e s, peak RSS %M KiB" \
-    "$BIN" --data-dir "$DATA" import --dataset jbjy-vk9h "$CORPUS" >&2
-  touch "$DATA/.complete"
-fi
+source scripts/bench-lib.sh
+ensure_index
 N=$("$BIN" --data-dir "$DATA" search "" --limit 1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
 echo "processes in the index: $N" >&2
 

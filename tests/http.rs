@@ -399,6 +399,21 @@ async fn the_reader_follows_a_new_import_and_shutdown_is_graceful() {
         v["total"].as_u64().unwrap()
     };
     let before = count(c.clone(), url.clone()).await;
+    // A repeated search is answered from the cache, byte for byte; the import below changes
+    // the index generation, so the cache cannot hide it.
+    let fetch = |c: reqwest::Client, url: String| async move {
+        let r = c
+            .get(format!("{url}/api/search?facets=false"))
+            .send()
+            .await
+            .unwrap();
+        let cache = r.headers()["x-cache"].to_str().unwrap().to_string();
+        (cache, r.text().await.unwrap())
+    };
+    let (first, body1) = fetch(c.clone(), url.clone()).await;
+    let (second, body2) = fetch(c.clone(), url.clone()).await;
+    assert_eq!((first.as_str(), second.as_str()), ("hit", "hit"));
+    assert_eq!(body1, body2);
     let g = root().join("fixtures/secop2/web-export/contratos.ANTIOQUIA-ABEJORRAL.csv");
     secop_ok(d.path(), &["import", g.to_str().unwrap()]);
     let mut after = before;

@@ -34,6 +34,9 @@ pub struct Args {
     /// Exports that may stream at once.
     #[arg(long, default_value_t = 2)]
     pub max_exports: usize,
+    /// MiB of search answers kept for repeated searches (0 turns the cache off).
+    #[arg(long, default_value_t = 64)]
+    pub cache_mb: usize,
     /// Do not index the bundled demo data when the data directory is empty.
     #[arg(long)]
     pub no_demo: bool,
@@ -70,6 +73,7 @@ pub fn run_cmd(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     config.max_queued = a.max_queued;
     config.request_timeout = std::time::Duration::from_secs(a.timeout.max(1));
     config.max_exports = a.max_exports.max(1);
+    config.cache_bytes = a.cache_mb.saturating_mul(1 << 20);
     if let Some(u) = &a.public_url {
         let parsed = url::Url::parse(u)
             .ok()

@@ -1,5 +1,6 @@
 //! `secop stats` and `secop reindex`
 
+use std::io::IsTerminal;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -90,7 +91,19 @@ pub fn reindex(dir: &Path) -> anyhow::Result<ExitCode> {
         std::fs::remove_dir_all(dir.join("tantivy"))?;
         SecopIndex::open(dir)
     })?;
-    let n = crate::ingest::reindex(&state, &index, |n| eprint!("\r{n} processes"))?;
-    eprintln!("\rreindexed {n} processes");
+    // A spinner with the count on a terminal; nothing in logs and pipes.
+    let pb = if std::io::stderr().is_terminal() {
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} processes {per_sec}")
+                .expect("valid template"),
+        );
+        pb
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let n = crate::ingest::reindex(&state, &index, |n| pb.set_position(n))?;
+    pb.finish_and_clear();
+    eprintln!("reindexed {n} processes");
     Ok(ExitCode::SUCCESS)
 }

@@ -2,8 +2,9 @@
 
 use axum::Json;
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::Uri;
+use axum::http::{Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -96,15 +97,41 @@ pub fn params_from(uri: &Uri) -> Result<(SearchParams, bool), ApiError> {
         (status = 503, description = "Too many searches at once; retry after the Retry-After seconds", body = ErrorBody),
     )
 )]
-pub async fn search(
-    State(st): State<AppState>,
-    uri: Uri,
-) -> Result<Json<SearchResponse>, ApiError> {
+pub async fn search(State(st): State<AppState>, uri: Uri) -> Result<Response, ApiError> {
     let (params, facets) = params_from(&uri)?;
     let s = params.validate()?;
+    // The generation changes with every commit the reader follows: no stale answers.
+    let generation = st
+        .engine
+        .index()
+        .reader
+        .searcher()
+        .generation()
+        .generation_id();
+    let key = format!("{generation}|{facets}|{s:?}");
+    if let Some(body) = st.cache.get(&key) {
+        return Ok(json_bytes(body, "hit"));
+    }
     let (page, per_page) = (s.page, s.per_page);
     let r = st.with_engine(move |e| e.search(&s, facets)).await?;
-    Ok(Json(SearchResponse::new(r, page, per_page)))
+    let body = Bytes::from(
+        serde_json::to_vec(&SearchResponse::new(r, page, per_page))
+            .map_err(|e| ApiError::from(crate::Error::Other(e.to_string())))?,
+    );
+    st.cache.put(key, body.clone());
+    Ok(json_bytes(body, "miss"))
+}
+
+/// A JSON answer from serialised bytes, saying whether it came from the cache.
+fn json_bytes(body: Bytes, cache: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::HeaderName::from_static("x-cache"), cache),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// One process, by any identifier.

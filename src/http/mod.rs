@@ -6,6 +6,7 @@
 //! 503 with `Retry-After` instead of an unbounded queue.
 
 pub mod api;
+pub mod cache;
 pub mod duplicates_page;
 pub mod error;
 pub mod export;
@@ -55,6 +56,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Exports that may stream at once (each holds a thread while it streams).
     pub max_exports: usize,
+    /// Bytes of search responses kept for repeated searches (0: none).
+    pub cache_bytes: usize,
     /// The server's public base URL (`https://secop.example.org`), used in feed and export
     /// links; `None` means `http://` and the address [`run`] listens on.
     pub public_url: Option<String>,
@@ -70,6 +73,7 @@ impl Config {
             request_timeout: Duration::from_secs(10),
             data_dir,
             max_exports: 2,
+            cache_bytes: 64 << 20,
             public_url: None,
         }
     }
@@ -82,6 +86,8 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     /// Settings.
     pub config: Arc<Config>,
+    /// Answers of recent searches.
+    pub cache: Arc<cache::ResponseCache>,
     inflight: Arc<Semaphore>,
     admission: Arc<Semaphore>,
     exports: Arc<Semaphore>,
@@ -97,6 +103,7 @@ impl AppState {
                 config.max_concurrent.max(1) + config.max_queued,
             )),
             exports: Arc::new(Semaphore::new(config.max_exports.max(1))),
+            cache: Arc::new(cache::ResponseCache::new(config.cache_bytes)),
             config: Arc::new(config),
         }
     }

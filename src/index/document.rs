@@ -94,21 +94,27 @@ pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
         d.add_text(f.ids, id);
     }
 
-    d.add_text(f.title, &p.title);
+    // The title twice: its weight in the ranking.
+    d.add_text(f.all, &p.title);
+    d.add_text(f.all, &p.title);
     d.add_text(f.entity, &p.buyer.name);
+    d.add_text(f.all, &p.buyer.name);
     if let Some(u) = &p.buyer.unit {
         d.add_text(f.entity, u);
+        d.add_text(f.all, u);
     }
-    if let Some(t) = &p.description {
-        d.add_text(f.description, t);
-    }
-    for c in &p.contracts {
-        if let Some(o) = &c.object {
-            d.add_text(f.description, o);
+    // Descriptions and contract objects, each once and not when it repeats the title.
+    let mut texts: Vec<&str> = vec![p.title.as_str()];
+    let objects = p.contracts.iter().filter_map(|c| c.object.as_deref());
+    for t in p.description.as_deref().into_iter().chain(objects) {
+        if !texts.contains(&t) {
+            texts.push(t);
+            d.add_text(f.all, t);
         }
     }
     for name in p.supplier_names() {
         d.add_text(f.suppliers, name);
+        d.add_text(f.all, name);
     }
     let mut supplier_ids: Vec<String> = Vec::new();
     let parties = p
@@ -134,9 +140,9 @@ pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
         let c = unspsc.category(code);
         let names = [c.segment, c.family, c.class, c.product];
         for n in names.iter().flatten() {
-            d.add_text(f.category, n);
+            d.add_text(f.all, n);
         }
-        d.add_text(f.category, code);
+        d.add_text(f.all, code);
         for n in [2, 4, 6, 8] {
             if let Some(pre) = code.get(..n)
                 && !prefixes.contains(&pre)
@@ -153,9 +159,9 @@ pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
         .into_iter()
         .flatten()
     {
-        d.add_text(f.place, &place.name);
+        d.add_text(f.all, &place.name);
         if let Some(raw) = &place.raw {
-            d.add_text(f.place, raw);
+            d.add_text(f.all, raw);
         }
         if let Some(code) = &place.code {
             let field = if code.len() == 2 {
@@ -177,10 +183,10 @@ pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
     extra.extend(p.phase.as_deref());
     extra.extend(p.reference.as_deref());
     for e in extra {
-        d.add_text(f.extra, e);
+        d.add_text(f.all, e);
     }
     if let Some(e) = &p.enrichment {
-        enrichment_text(e, &mut |s| d.add_text(f.extra, s));
+        enrichment_text(e, &mut |s| d.add_text(f.all, s));
     }
 
     if let Some(pl) = p.platform {

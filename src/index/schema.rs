@@ -28,20 +28,16 @@ pub struct Fields {
     pub key_hash: Field,
     /// Every identifier, normalised with `id_norm`.
     pub ids: Field,
-    /// The process's name.
-    pub title: Field,
-    /// The buyer's name and unit.
+    /// Every searchable text of the process in one field, so that a word is one posting
+    /// list rather than a union over seven fields (which cost two thirds of the time of a
+    /// broad search): the title (twice, its weight), the buyer's name and unit, the
+    /// description and contract objects, the suppliers' names, the UNSPSC names and codes,
+    /// the place names, and modality, contract type, status, phase and reference as text.
+    pub all: Field,
+    /// The buyer's name and unit (for the entity filter).
     pub entity: Field,
-    /// The description and contract objects.
-    pub description: Field,
-    /// Awarded suppliers' names.
+    /// Awarded suppliers' names (for the supplier filter).
     pub suppliers: Field,
-    /// UNSPSC names of every level, and the codes.
-    pub category: Field,
-    /// Place names.
-    pub place: Field,
-    /// Modality, contract type, phase, status and reference as text.
-    pub extra: Field,
     /// `secop1` / `secop2`.
     pub platform: Field,
     /// Source dataset ids.
@@ -94,19 +90,21 @@ pub fn build() -> (Schema, Fields) {
             .set_tokenizer(SPANISH)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
+    // Filters match words, not phrases: no positions.
+    let words = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(SPANISH)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
     let keyword = STRING | FAST;
     let int = NumericOptions::default().set_indexed().set_fast();
     let fields = Fields {
         key: b.add_text_field("key", STRING | STORED),
         key_hash: b.add_u64_field("key_hash", FAST),
         ids: b.add_text_field("ids", STRING),
-        title: b.add_text_field("title", text.clone()),
-        entity: b.add_text_field("entity", text.clone()),
-        description: b.add_text_field("description", text.clone()),
-        suppliers: b.add_text_field("suppliers", text.clone()),
-        category: b.add_text_field("category", text.clone()),
-        place: b.add_text_field("place", text.clone()),
-        extra: b.add_text_field("extra", text),
+        all: b.add_text_field("all", text),
+        entity: b.add_text_field("entity", words.clone()),
+        suppliers: b.add_text_field("suppliers", words),
         platform: b.add_text_field("platform", keyword.clone()),
         dataset: b.add_text_field("dataset", keyword.clone()),
         department: b.add_text_field("department", keyword.clone()),

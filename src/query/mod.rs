@@ -120,25 +120,8 @@ impl Engine {
     /// An engine over an open index.
     pub fn new(index: SecopIndex) -> Engine {
         let f = &index.fields;
-        let mut parser = QueryParser::for_index(
-            &index.index,
-            vec![
-                f.title,
-                f.entity,
-                f.description,
-                f.suppliers,
-                f.category,
-                f.place,
-                f.extra,
-            ],
-        );
+        let mut parser = QueryParser::for_index(&index.index, vec![f.all]);
         parser.set_conjunction_by_default();
-        parser.set_field_boost(f.title, 3.0);
-        parser.set_field_boost(f.entity, 2.0);
-        parser.set_field_boost(f.suppliers, 1.5);
-        parser.set_field_boost(f.category, 0.8);
-        parser.set_field_boost(f.place, 0.8);
-        parser.set_field_boost(f.extra, 0.5);
         Engine { index, parser }
     }
 
@@ -393,16 +376,16 @@ impl Engine {
         } else {
             None
         };
-        let snippets = self.snippet_generators(&searcher, &*query);
+        let snippets = self.snippet_generator(&searcher, &*query);
         let mut hits = Vec::with_capacity(page.len());
         for (score, _, addr) in page {
             let process = self.load(&searcher, addr)?;
-            let snippet = snippets.as_ref().and_then(|(d, t)| {
-                let sn = process.description.as_deref().map(|x| d.snippet(x));
+            let snippet = snippets.as_ref().and_then(|g| {
+                let sn = process.description.as_deref().map(|x| g.snippet(x));
                 match sn {
                     Some(sn) if !sn.highlighted().is_empty() => Some(sn.to_html()),
                     _ => {
-                        let st = t.snippet(&process.title);
+                        let st = g.snippet(&process.title);
                         (!st.highlighted().is_empty())
                             .then(|| st.to_html())
                             .or_else(|| sn.map(|x| x.to_html()))
@@ -429,17 +412,16 @@ impl Engine {
         })
     }
 
-    fn snippet_generators(
+    /// Highlights the query's words in a description or title (the words are in `all`,
+    /// analysed as those texts are).
+    fn snippet_generator(
         &self,
         searcher: &Searcher,
         query: &dyn Query,
-    ) -> Option<(SnippetGenerator, SnippetGenerator)> {
-        let f = &self.index.fields;
-        let mut d = SnippetGenerator::create(searcher, query, f.description).ok()?;
-        d.set_max_num_chars(220);
-        let mut t = SnippetGenerator::create(searcher, query, f.title).ok()?;
-        t.set_max_num_chars(220);
-        Some((d, t))
+    ) -> Option<SnippetGenerator> {
+        let mut g = SnippetGenerator::create(searcher, query, self.index.fields.all).ok()?;
+        g.set_max_num_chars(220);
+        Some(g)
     }
 
     fn aggs(&self, json: serde_json::Value) -> AggregationCollector {
