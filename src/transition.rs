@@ -13,12 +13,15 @@
 use std::time::Instant;
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use rustc_hash::FxHashMap;
 
 use serde::Serialize;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::query::AllQuery;
-use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
 use crate::model::Platform;
 use crate::query::{Engine, Filter, Search, SearchParams};
@@ -242,6 +245,8 @@ type Acc = [(u64, i64, u64); 2];
 /// from fast fields (a few nanoseconds a document), not loaded.
 struct Tallies {
     both: (u64, u64),
+    /// False: months only (the coverage pass), no per-buyer tallies.
+    buyers: bool,
 }
 
 #[derive(Default)]
@@ -259,9 +264,14 @@ struct SegmentTallies {
     both: (u64, u64),
     /// platform ord → index 0 (secop1) or 1 (secop2).
     plat_slot: Vec<Option<usize>>,
-    months: HashMap<u64, Acc>,
-    buyers: HashMap<u64, (Acc, HashMap<u64, u64>)>,
+    months: FxHashMap<u64, Acc>,
+    /// By buyer term ordinal (dense: a segment has a few thousand buyers): the tallies and
+    /// the counts of each name ordinal (usually one).
+    buyers: Vec<BuyerTally>,
 }
+
+/// One buyer's tallies and the counts of each of its name ordinals.
+type BuyerTally = (Acc, Vec<(u64, u64)>);
 
 fn slot_of(name: &str) -> Option<usize> {
     match Platform::parse(name) {
@@ -291,16 +301,22 @@ impl Collector for Tallies {
                 plat_slot.push(slot_of(&buf));
             }
         }
+        let (buyer, name) = if self.buyers {
+            (ff.str("buyer")?, ff.str("buyer_name")?)
+        } else {
+            (None, None)
+        };
+        let buyers = vec![Default::default(); buyer.as_ref().map_or(0, |b| b.num_terms())];
         Ok(SegmentTallies {
             platform,
-            buyer: ff.str("buyer")?,
-            name: ff.str("buyer_name")?,
+            buyer,
+            name,
             month: ff.u64("month").ok(),
             value: ff.i64("value").ok(),
             both: self.both,
             plat_slot,
-            months: HashMap::new(),
-            buyers: HashMap::new(),
+            months: FxHashMap::default(),
+            buyers,
         })
     }
 
@@ -354,20 +370,24 @@ impl SegmentCollector for SegmentTallies {
             acc.0 += 1;
             acc.1 += value;
         }
-        if let Some(b) = self.buyer.as_ref().and_then(|c| c.ords().first(doc)) {
-            let e = self.buyers.entry(b).or_default();
+        if let Some(b) = self.buyer.as_ref().and_then(|c| c.ords().first(doc))
+            && let Some(e) = self.buyers.get_mut(b as usize)
+        {
             e.0[slot].0 += 1;
             e.0[slot].1 += value;
             e.0[slot].2 += in_both;
             if let Some(n) = self.name.as_ref().and_then(|c| c.ords().first(doc)) {
-                *e.1.entry(n).or_default() += 1;
+                match e.1.iter_mut().find(|(o, _)| *o == n) {
+                    Some((_, c)) => *c += 1,
+                    None => e.1.push((n, 1)),
+                }
             }
         }
     }
 
     fn harvest(self) -> Fruit {
         let mut out = Fruit {
-            months: self.months,
+            months: self.months.into_iter().collect(),
             buyers: HashMap::with_capacity(self.buyers.len()),
         };
         let (Some(buyer_col), name_col) = (&self.buyer, &self.name) else {
@@ -387,18 +407,25 @@ impl SegmentCollector for SegmentTallies {
             });
             out
         };
-        let buyer_text = texts(buyer_col, self.buyers.keys().copied().collect());
+        // Only the buyers with a matching document.
+        let seen: Vec<(u64, BuyerTally)> = self
+            .buyers
+            .into_iter()
+            .enumerate()
+            .filter(|(_, (acc, _))| acc[0].0 + acc[1].0 > 0)
+            .map(|(o, e)| (o as u64, e))
+            .collect();
+        let buyer_text = texts(buyer_col, seen.iter().map(|(o, _)| *o).collect());
         let name_text = match name_col {
             Some(nc) => texts(
                 nc,
-                self.buyers
-                    .values()
-                    .flat_map(|(_, n)| n.keys().copied())
+                seen.iter()
+                    .flat_map(|(_, (_, n))| n.iter().map(|(o, _)| *o))
                     .collect(),
             ),
             None => HashMap::new(),
         };
-        for (ord, (acc, names)) in self.buyers {
+        for (ord, (acc, names)) in seen {
             let Some(key) = buyer_text.get(&ord) else {
                 continue;
             };
@@ -426,26 +453,56 @@ fn fmt_month(m: u64) -> String {
     format!("{:04}-{:02}", m / 100, m % 100)
 }
 
+/// The months each platform has data for in the whole index, sorted.
+type MonthsCovered = (Vec<u64>, Vec<u64>);
+
+/// The coverage of the last indexes seen, by their segments: it changes only with a commit,
+/// and counting it costs a pass over every document.
+static COVERAGE: Mutex<Vec<(String, Arc<MonthsCovered>)>> = Mutex::new(Vec::new());
+
+/// What the whole index holds per platform and month.
+fn coverage(searcher: &Searcher) -> Result<Arc<MonthsCovered>> {
+    // Segment ids are unique and the opstamp changes with deletions: this names the
+    // index's contents.
+    let key = format!("{:?}", searcher.generation().segments());
+    let cached = |c: &Vec<(String, Arc<MonthsCovered>)>| {
+        c.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone())
+    };
+    if let Some(v) = cached(&COVERAGE.lock().unwrap_or_else(|e| e.into_inner())) {
+        return Ok(v);
+    }
+    let all = searcher.search(
+        &AllQuery,
+        &Tallies {
+            both: (0, 0),
+            buyers: false,
+        },
+    )?;
+    let months_of = |slot: usize| {
+        let mut v: Vec<u64> = all
+            .months
+            .iter()
+            .filter(|(_, a)| a[slot].0 > 0)
+            .map(|(m, _)| *m)
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    let v = Arc::new((months_of(0), months_of(1)));
+    let mut c = COVERAGE.lock().unwrap_or_else(|e| e.into_inner());
+    if c.len() >= 8 {
+        c.remove(0);
+    }
+    c.push((key, v.clone()));
+    Ok(v)
+}
+
 /// Runs the tracker.
 pub fn run(engine: &Engine, r: &Request) -> Result<Transition> {
     let t0 = Instant::now();
     let searcher = engine.index().reader.searcher();
-    // What the whole index holds per platform and month.
-    let all = searcher.search(&AllQuery, &Tallies { both: (0, 0) })?;
-    let mut cov1: Vec<u64> = all
-        .months
-        .iter()
-        .filter(|(_, a)| a[0].0 > 0)
-        .map(|(m, _)| *m)
-        .collect();
-    let mut cov2: Vec<u64> = all
-        .months
-        .iter()
-        .filter(|(_, a)| a[1].0 > 0)
-        .map(|(m, _)| *m)
-        .collect();
-    cov1.sort_unstable();
-    cov2.sort_unstable();
+    let cov = coverage(&searcher)?;
+    let (cov1, cov2) = (&cov.0, &cov.1);
     // The period both platforms have data for, for the entities' shares.
     let both = match (cov1.first(), cov1.last(), cov2.first(), cov2.last()) {
         (Some(&a1), Some(&b1), Some(&a2), Some(&b2)) if a1.max(a2) <= b1.min(b2) => {
@@ -466,6 +523,7 @@ pub fn run(engine: &Engine, r: &Request) -> Result<Transition> {
         &*query,
         &Tallies {
             both: both.unwrap_or((1, 0)),
+            buyers: true,
         },
     )?;
     let covered = |m: u64| {
@@ -596,8 +654,8 @@ pub fn run(engine: &Engine, r: &Request) -> Result<Transition> {
         entities,
         entity_count,
         coverage: Coverage {
-            secop1: span(&cov1),
-            secop2: span(&cov2),
+            secop1: span(cov1),
+            secop2: span(cov2),
         },
         took_ms: t0.elapsed().as_secs_f64() * 1000.0,
     })

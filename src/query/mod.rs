@@ -188,6 +188,14 @@ impl Engine {
             ids.push(n);
         }
         ids.retain(|i| i.len() >= 3);
+        // Only identifiers the index holds: an empty clause would keep tantivy from its
+        // fast paths for plain words (see `prunable`).
+        let searcher = self.index.reader.searcher();
+        ids.retain(|i| {
+            searcher
+                .doc_freq(&Term::from_field_text(f.ids, i))
+                .map_or(true, |n| n > 0)
+        });
         if ids.is_empty() {
             return q;
         }
@@ -269,6 +277,21 @@ impl Engine {
         let limit = s.per_page + 1;
         let facets_coll = with_facets.then(|| self.facet_collector());
         let (total, page, aggs): (usize, Vec<Collected>, _) = match (s.sort.by, cursor) {
+            (SortBy::Relevance, None) if prunable(&*query) => {
+                // The total and the facets need every match but no score; the page alone
+                // lets tantivy skip the blocks that cannot reach it (block-max WAND), so
+                // two passes cost far less than one that scores every match.
+                let top = TopDocs::with_limit(limit)
+                    .and_offset(offset)
+                    .order_by_score();
+                let (n, aggs) = searcher.search(&*query, &(Count, facets_coll))?;
+                let hits = searcher
+                    .search(&*query, &top)?
+                    .into_iter()
+                    .map(|(sc, a)| (Some(sc), (None, 0), a))
+                    .collect();
+                (n, hits, aggs)
+            }
             (SortBy::Relevance, None) => {
                 let top = TopDocs::with_limit(limit)
                     .and_offset(offset)
@@ -702,6 +725,21 @@ fn decode_cursor(s: &str, sort: Sort) -> Result<CursorPos> {
         )));
     }
     Ok(c)
+}
+
+/// True when tantivy can rank the query's top hits without scoring every match: one word,
+/// or words that must all appear, or words of which any may.
+fn prunable(q: &dyn Query) -> bool {
+    if q.is::<TermQuery>() {
+        return true;
+    }
+    q.downcast_ref::<BooleanQuery>().is_some_and(|b| {
+        let c = b.clauses();
+        !c.is_empty()
+            && c.iter().all(|(_, q)| q.is::<TermQuery>())
+            && (c.iter().all(|(o, _)| *o == Occur::Must)
+                || c.iter().all(|(o, _)| *o == Occur::Should))
+    })
 }
 
 /// The free text reduced to the syntax we document: words, "phrases", -exclusions and
