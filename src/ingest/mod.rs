@@ -328,12 +328,16 @@ impl<'a> Ingestor<'a> {
     /// away go into `merged`).
     fn resolve(&mut self, f: &Fragment, merged: &mut BTreeSet<String>) -> Result<String> {
         let mut found: Vec<String> = Vec::new();
+        // Each link id's process as stored, looked up once.
+        let mut current: Vec<Option<String>> = Vec::with_capacity(f.link_ids.len());
         for id in &f.link_ids {
-            if let Some(k) = self.state.alias(id)?
-                && !found.contains(&k)
+            let k = self.state.alias(id)?;
+            if let Some(k) = &k
+                && !found.contains(k)
             {
-                found.push(k);
+                found.push(k.clone());
             }
+            current.push(k);
         }
         let key = match &f.strong_key {
             Some(k) => k.clone(),
@@ -350,13 +354,14 @@ impl<'a> Ingestor<'a> {
                 merged.insert(other.clone());
             }
         }
-        for id in &f.link_ids {
-            let keep_other = found.iter().any(|k| k != &key && is_strong_key(k))
-                && self
-                    .state
-                    .alias(id)?
-                    .is_some_and(|k| k != key && is_strong_key(&k));
-            if !keep_other {
+        let other_strong = found.iter().any(|k| k != &key && is_strong_key(k));
+        for (id, cur) in f.link_ids.iter().zip(current) {
+            // A merge above moved the provisional process's aliases to `key` already.
+            let cur = cur.map(|k| if merged.contains(&k) { key.clone() } else { k });
+            let keep_other =
+                other_strong && cur.as_ref().is_some_and(|k| *k != key && is_strong_key(k));
+            // Written only when it changes: most rows repeat links already known.
+            if !keep_other && cur.as_deref() != Some(key.as_str()) {
                 self.state.set_alias(id, &key)?;
             }
         }
@@ -371,18 +376,19 @@ impl<'a> Ingestor<'a> {
         new_rows: &HashSet<String>,
         may_be_new: bool,
     ) -> Result<()> {
-        let rows = self.state.rows_of(key)?;
+        let rows = self.state.row_refs(key)?;
         if rows.is_empty() {
             self.writer.delete(key);
             return Ok(());
         }
         let brand_new = may_be_new && rows.iter().all(|r| new_rows.contains(&r.row_key));
         let mut frags = Vec::with_capacity(rows.len());
-        for stored in rows {
-            match fresh.remove(&stored.row_key) {
+        for r in rows {
+            // Rows of this batch are still in memory; only older ones are read back.
+            match fresh.remove(&r.row_key) {
                 Some(f) => frags.push(f),
                 None => {
-                    if let Some(f) = fragment_from_stored(&stored)? {
+                    if let Some(f) = fragment_from_stored(&self.state.load_row(r)?)? {
                         frags.push(f);
                     }
                 }

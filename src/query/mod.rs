@@ -1,6 +1,7 @@
 //! Searching the index: queries, filters, sorting with cursors, facets, and lookups by any
 //! identifier. The CLI and the HTTP API both go through [`Engine`].
 
+mod facets;
 pub mod request;
 
 use std::collections::HashMap;
@@ -114,6 +115,7 @@ type FieldKey = Option<(Option<i64>, u64)>;
 pub struct Engine {
     index: SecopIndex,
     parser: QueryParser,
+    facet_columns: std::sync::Arc<facets::ColumnCache>,
 }
 
 impl Engine {
@@ -122,7 +124,11 @@ impl Engine {
         let f = &index.fields;
         let mut parser = QueryParser::for_index(&index.index, vec![f.all]);
         parser.set_conjunction_by_default();
-        Engine { index, parser }
+        Engine {
+            index,
+            parser,
+            facet_columns: Default::default(),
+        }
     }
 
     /// The index.
@@ -275,7 +281,7 @@ impl Engine {
         let offset = (s.page - 1) * s.per_page;
         // One more than the page, to know whether a next page exists.
         let limit = s.per_page + 1;
-        let facets_coll = with_facets.then(|| self.facet_collector());
+        let facets_coll = with_facets.then_some(facets::FacetCounts(&self.facet_columns));
         let (total, page, aggs): (usize, Vec<Collected>, _) = match (s.sort.by, cursor) {
             (SortBy::Relevance, None) if prunable(&*query) => {
                 // The total and the facets need every match but no score; the page alone
@@ -421,10 +427,7 @@ impl Engine {
                 process,
             });
         }
-        let facets = match aggs {
-            Some(a) => Some(self.read_facets(serde_json::to_value(a)?)),
-            None => None,
-        };
+        let facets = aggs.map(|b| self.read_facets(&b));
         Ok(SearchResult {
             total: total as u64,
             took_ms: t0.elapsed().as_secs_f64() * 1000.0,
@@ -459,45 +462,21 @@ impl Engine {
         )
     }
 
-    fn facet_collector(&self) -> AggregationCollector {
-        self.aggs(serde_json::json!({
-            "platform": {"terms": {"field": "platform", "size": 5}},
-            "department": {"terms": {"field": "department", "size": 40}},
-            "modality": {"terms": {"field": "modality", "size": 20}},
-            "status": {"terms": {"field": "status", "size": 10}},
-            "contract_type": {"terms": {"field": "contract_type", "size": 20}},
-            "year": {"terms": {"field": "year", "size": 40, "order": {"_key": "desc"}}},
-        }))
-    }
-
-    fn read_facets(&self, v: serde_json::Value) -> Facets {
-        let buckets = |name: &str| -> Vec<(String, u64)> {
-            v.get(name)
-                .and_then(|x| x.get("buckets"))
-                .and_then(|b| b.as_array())
-                .map(|arr| {
-                    arr.iter()
-                        .filter_map(|b| {
-                            let key = match b.get("key")? {
-                                serde_json::Value::String(s) => s.clone(),
-                                serde_json::Value::Number(n) => {
-                                    n.as_f64().map(|f| (f as i64).to_string())?
-                                }
-                                _ => return None,
-                            };
-                            Some((key, b.get("doc_count")?.as_u64()?))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default()
+    fn read_facets(&self, b: &facets::FacetBuckets) -> Facets {
+        let buckets = |name: &str| -> &[(String, u64)] {
+            if name == "year" {
+                &b.years
+            } else {
+                b.keyword(name)
+            }
         };
         let label_with = |name: &str, label: &dyn Fn(&str) -> String| -> Vec<FacetValue> {
             buckets(name)
-                .into_iter()
+                .iter()
                 .map(|(value, count)| FacetValue {
-                    label: label(&value),
-                    value,
-                    count,
+                    label: label(value),
+                    value: value.clone(),
+                    count: *count,
                 })
                 .collect()
         };

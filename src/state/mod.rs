@@ -21,7 +21,8 @@ pub mod rowlog;
 use rowlog::RowLog;
 
 /// The version of the state's layout; a database of another version is refused.
-const SCHEMA_VERSION: &str = "2";
+/// 2: values in the row log; 3: `rows` keyed by `row_key` alone (one B-tree fewer).
+const SCHEMA_VERSION: &str = "3";
 
 use crate::Result;
 
@@ -38,8 +39,7 @@ CREATE TABLE IF NOT EXISTS headers (
     names TEXT NOT NULL UNIQUE
 );
 CREATE TABLE IF NOT EXISTS rows (
-    id          INTEGER PRIMARY KEY,
-    row_key     TEXT NOT NULL UNIQUE,
+    row_key     TEXT PRIMARY KEY,
     process_key TEXT NOT NULL,
     dataset     TEXT NOT NULL,
     hash        INTEGER NOT NULL,
@@ -47,7 +47,7 @@ CREATE TABLE IF NOT EXISTS rows (
     header_id   INTEGER NOT NULL,
     log_file    INTEGER NOT NULL,
     log_offset  INTEGER NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS rows_by_process ON rows(process_key);
 CREATE TABLE IF NOT EXISTS aliases (
     alias       TEXT PRIMARY KEY,
@@ -113,6 +113,18 @@ impl StoredRow {
     pub fn row(&self) -> std::result::Result<Row, String> {
         Row::decode(self.header.clone(), &self.raw)
     }
+}
+
+/// Where a stored row is: its key, dataset and header, and its place in the row log.
+#[derive(Debug, Clone)]
+pub struct RowRef {
+    /// The row key.
+    pub row_key: String,
+    /// The dataset id.
+    pub dataset: String,
+    header_id: i64,
+    file: u32,
+    offset: i64,
 }
 
 /// A quarantined row, as listed to people.
@@ -355,31 +367,41 @@ impl State {
         Ok(())
     }
 
+    /// Where the rows of a process are, without their values.
+    pub fn row_refs(&self, process_key: &str) -> Result<Vec<RowRef>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT row_key, dataset, header_id, log_file, log_offset FROM rows WHERE process_key = ?1 ORDER BY row_key",
+        )?;
+        let refs = st
+            .query_map([process_key], |r| {
+                Ok(RowRef {
+                    row_key: r.get(0)?,
+                    dataset: r.get(1)?,
+                    header_id: r.get(2)?,
+                    file: r.get(3)?,
+                    offset: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(refs)
+    }
+
+    /// A row's values, read from the row log.
+    pub fn load_row(&self, r: RowRef) -> Result<StoredRow> {
+        let raw = self.log()?.read(r.file, r.offset as u64)?;
+        Ok(StoredRow {
+            header: self.header(r.header_id)?,
+            row_key: r.row_key,
+            dataset: r.dataset,
+            raw,
+        })
+    }
+
     /// The rows of a process.
     pub fn rows_of(&self, process_key: &str) -> Result<Vec<StoredRow>> {
-        let found: Vec<(String, String, i64, u32, i64)> = {
-            let mut st = self.conn.prepare_cached(
-                "SELECT row_key, dataset, header_id, log_file, log_offset FROM rows WHERE process_key = ?1 ORDER BY row_key",
-            )?;
-            st.query_map([process_key], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?
-        };
-        if found.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut log = self.log()?;
-        found
+        self.row_refs(process_key)?
             .into_iter()
-            .map(|(row_key, dataset, hid, file, offset)| {
-                Ok(StoredRow {
-                    row_key,
-                    dataset,
-                    header: self.header(hid)?,
-                    raw: log.read(file, offset as u64)?,
-                })
-            })
+            .map(|r| self.load_row(r))
             .collect()
     }
 
