@@ -13,7 +13,7 @@ use crate::state::State;
 use crate::{Error, Result};
 
 /// Rows per batch (one SQLite transaction).
-pub const BATCH: usize = 2000;
+pub const BATCH: usize = 10_000;
 
 /// What importing one file did.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -105,7 +105,7 @@ fn import_one(
     let bytes = src.progress.clone();
     progress.start(path, src.size);
     let source: Arc<str> = Arc::from(path.display().to_string());
-    let (tx, rx) = sync_channel::<Vec<Prepared>>(4);
+    let (tx, rx) = sync_channel::<Vec<Prepared>>(2);
     let reader_source = source.clone();
     // Parsing and normalising run on their own thread; writing stays here.
     let handle = std::thread::Builder::new()
