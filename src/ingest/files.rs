@@ -105,7 +105,7 @@ fn import_one(
     let bytes = src.progress.clone();
     progress.start(path, src.size);
     let source: Arc<str> = Arc::from(path.display().to_string());
-    let (tx, rx) = sync_channel::<Vec<Prepared>>(2);
+    let (tx, rx) = sync_channel::<Vec<Prepared>>(1);
     let reader_source = source.clone();
     // Parsing and normalising run on their own thread; writing stays here.
     let handle = std::thread::Builder::new()

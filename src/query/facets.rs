@@ -92,6 +92,8 @@ pub(crate) struct SegmentFacets {
     cols: Arc<FacetColumns>,
     counts: Vec<Vec<u64>>,
     years: FxHashMap<u64, u64>,
+    /// Values of one block of documents.
+    buf: Vec<Option<u64>>,
 }
 
 /// One segment's counts, as text.
@@ -120,6 +122,7 @@ impl Collector for FacetCounts<'_> {
             cols,
             counts,
             years: FxHashMap::default(),
+            buf: Vec::new(),
         })
     }
 
@@ -165,6 +168,30 @@ impl SegmentCollector for SegmentFacets {
         }
         if let Some(y) = self.cols.year.as_ref().and_then(|c| c.first(doc)) {
             *self.years.entry(y).or_default() += 1;
+        }
+    }
+
+    /// A block of matches (unscored searches): each column read for the whole block,
+    /// which is several times cheaper than a value at a time.
+    fn collect_block(&mut self, docs: &[DocId]) {
+        self.buf.clear();
+        self.buf.resize(docs.len(), None);
+        for (col, counts) in self.cols.keywords.iter().zip(self.counts.iter_mut()) {
+            let Some(col) = col else { continue };
+            col.ords().first_vals(docs, &mut self.buf);
+            for o in self.buf.iter_mut() {
+                if let Some(o) = o.take() {
+                    counts[o as usize] += 1;
+                }
+            }
+        }
+        if let Some(year) = &self.cols.year {
+            year.first_vals(docs, &mut self.buf);
+            for y in self.buf.iter_mut() {
+                if let Some(y) = y.take() {
+                    *self.years.entry(y).or_default() += 1;
+                }
+            }
         }
     }
 
