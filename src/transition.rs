@@ -388,7 +388,7 @@ impl SegmentCollector for SegmentTallies {
     fn harvest(self) -> Fruit {
         let mut out = Fruit {
             months: self.months.into_iter().collect(),
-            buyers: HashMap::with_capacity(self.buyers.len()),
+            buyers: HashMap::new(),
         };
         let (Some(buyer_col), name_col) = (&self.buyer, &self.name) else {
             return out;
@@ -415,6 +415,7 @@ impl SegmentCollector for SegmentTallies {
             .filter(|(_, (acc, _))| acc[0].0 + acc[1].0 > 0)
             .map(|(o, e)| (o as u64, e))
             .collect();
+        out.buyers.reserve(seen.len());
         let buyer_text = texts(buyer_col, seen.iter().map(|(o, _)| *o).collect());
         let name_text = match name_col {
             Some(nc) => texts(
