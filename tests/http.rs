@@ -414,6 +414,19 @@ async fn the_reader_follows_a_new_import_and_shutdown_is_graceful() {
     let (second, body2) = fetch(c.clone(), url.clone()).await;
     assert_eq!((first.as_str(), second.as_str()), ("hit", "hit"));
     assert_eq!(body1, body2);
+    // The stats say how the cache served: the count above missed, the two fetches hit.
+    let st: Value = c
+        .get(format!("{url}/api/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sc = &st["search_cache"];
+    assert!(sc["hits"].as_u64().unwrap() >= 2, "{sc}");
+    assert!(sc["misses"].as_u64().unwrap() >= 1, "{sc}");
+    assert!(sc["entries"].as_u64().unwrap() >= 1, "{sc}");
     let g = root().join("fixtures/secop2/web-export/contratos.ANTIOQUIA-ABEJORRAL.csv");
     secop_ok(d.path(), &["import", g.to_str().unwrap()]);
     let mut after = before;

@@ -109,17 +109,18 @@ pub async fn search(State(st): State<AppState>, uri: Uri) -> Result<Response, Ap
         .generation()
         .generation_id();
     let key = format!("{generation}|{facets}|{s:?}");
-    if let Some(body) = st.cache.get(&key) {
-        return Ok(json_bytes(body, "hit"));
-    }
     let (page, per_page) = (s.page, s.per_page);
-    let r = st.with_engine(move |e| e.search(&s, facets)).await?;
-    let body = Bytes::from(
-        serde_json::to_vec(&SearchResponse::new(r, page, per_page))
-            .map_err(|e| ApiError::from(crate::Error::Other(e.to_string())))?,
-    );
-    st.cache.put(key, body.clone());
-    Ok(json_bytes(body, "miss"))
+    let engine = st.clone();
+    let (body, source) = st
+        .cache
+        .get_or_compute(key, || async move {
+            let r = engine.with_engine(move |e| e.search(&s, facets)).await?;
+            serde_json::to_vec(&SearchResponse::new(r, page, per_page))
+                .map(Bytes::from)
+                .map_err(|e| ApiError::from(crate::Error::Other(e.to_string())))
+        })
+        .await?;
+    Ok(json_bytes(body, source.as_str()))
 }
 
 /// A JSON answer from serialised bytes, saying whether it came from the cache.
@@ -255,13 +256,19 @@ pub async fn duplicates(
 #[utoipa::path(
     get,
     path = "/api/stats",
-    responses((status = 200, description = "Documents per platform and dataset, the last harvest of each source, index size, runs, quarantine", body = Object))
+    responses((status = 200, description = "Documents per platform and dataset, the last harvest of each source, index size, runs, quarantine, and the search cache (entries, bytes, hits, misses, shared)", body = Object))
 )]
 pub async fn stats(State(st): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     let dir = st.config.data_dir.clone();
-    let v = st
+    let mut v = st
         .with_engine(move |e| crate::stats::collect(&dir, e))
         .await?;
+    if let serde_json::Value::Object(m) = &mut v {
+        m.insert(
+            "search_cache".into(),
+            serde_json::to_value(st.cache.stats()).unwrap_or_default(),
+        );
+    }
     Ok(Json(v))
 }
 
