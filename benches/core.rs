@@ -224,12 +224,6 @@ impl Pg {
         which("pg_ctl")?;
         let dir = bench_dir().join("pg");
         let port = 55432;
-        let _ = Command::new("pg_ctl")
-            .arg("-D")
-            .arg(&dir)
-            .args(["stop", "-m", "immediate"])
-            .output();
-        let _ = std::fs::remove_dir_all(&dir);
         // PostgreSQL refuses to run as root: use a dedicated user when we are root.
         let as_root = Command::new("id")
             .arg("-u")
@@ -250,6 +244,18 @@ impl Pg {
             };
             c.output().map(|o| o.status.success()).unwrap_or(false)
         };
+        // A server left by an interrupted run would hold the port.
+        if dir.join("postmaster.pid").exists() {
+            run(&[
+                "pg_ctl",
+                "-D",
+                &dir.display().to_string(),
+                "stop",
+                "-m",
+                "immediate",
+            ]);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).ok()?;
         if as_root {
             Command::new("chown")

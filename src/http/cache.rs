@@ -129,11 +129,7 @@ impl ResponseCache {
             self.hits.fetch_add(1, Ordering::Relaxed);
             return Ok((b, Source::Hit));
         }
-        let cell = self
-            .lock_inflight()
-            .entry(key.clone())
-            .or_default()
-            .clone();
+        let cell = self.lock_inflight().entry(key.clone()).or_default().clone();
         let guard = InflightGuard {
             cache: self,
             key: &key,
@@ -298,7 +294,9 @@ mod tests {
         let _ = tokio::time::timeout(std::time::Duration::from_millis(20), slow).await;
         assert!(c.lock_inflight().is_empty(), "no dead in-flight entry");
         let (b, s) = c
-            .get_or_compute("slow".into(), || async { Ok::<_, ()>(Bytes::from_static(b"x")) })
+            .get_or_compute("slow".into(), || async {
+                Ok::<_, ()>(Bytes::from_static(b"x"))
+            })
             .await
             .unwrap();
         assert_eq!((&b[..], s), (&b"x"[..], Source::Miss));

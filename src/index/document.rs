@@ -4,7 +4,7 @@ use chrono::{Datelike, NaiveDateTime};
 use tantivy::TantivyDocument;
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::Fields;
+use super::{Fields, packed};
 use crate::Result;
 use crate::model::Process;
 use crate::normalize::date::to_instant;
@@ -213,11 +213,28 @@ pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
     if let Some(v) = p.awarded_value() {
         d.add_i64(f.awarded, v);
     }
-    if let Some(t) = placed_at(p) {
+    let placed = placed_at(p);
+    if let Some(t) = placed {
         d.add_i64(f.published, seconds(t));
         d.add_u64(f.year, t.year() as u64);
         d.add_u64(f.month, (t.year() as u64) * 100 + t.month() as u64);
     }
+    d.add_u64(
+        f.facets,
+        packed::pack(&packed::FacetValues {
+            platform: p.platform,
+            department: p
+                .buyer
+                .department
+                .as_ref()
+                .and_then(|d| d.code.as_deref())
+                .filter(|c| c.len() == 2),
+            modality: p.modality,
+            status: p.status,
+            contract_type: p.contract_type,
+            year: placed.map(|t| t.year()),
+        }),
+    );
     if let Some(t) = p.offers_due_at {
         d.add_i64(f.due, seconds(t));
     }

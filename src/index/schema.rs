@@ -80,6 +80,9 @@ pub struct Fields {
     pub month: Field,
     /// 1 for partial processes (only contracts known).
     pub partial: Field,
+    /// Platform, department, modality, status, contract type and year in one integer
+    /// ([`super::packed`]), for counting facets with one column read per match.
+    pub facets: Field,
     /// The whole [`crate::model::Process`] as JSON.
     pub doc: Field,
 }
@@ -127,6 +130,7 @@ pub fn build() -> (Schema, Fields) {
         year: b.add_u64_field("year", int.clone()),
         month: b.add_u64_field("month", int),
         partial: b.add_u64_field("partial", INDEXED | FAST),
+        facets: b.add_u64_field("facets", FAST),
         doc: b.add_text_field("doc", STORED),
     };
     (b.build(), fields)

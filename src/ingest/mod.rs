@@ -239,7 +239,7 @@ impl<'a> Ingestor<'a> {
         self.writer.rollback()?;
         let keys = self.state.pending_after(self.generation - 1)?;
         for key in &keys {
-            rewrite_from_state(self.state, &mut self.writer, key)?;
+            rewrite_from_state(self.state, &mut self.writer, key, Write::Upsert)?;
         }
         self.dirty = !keys.is_empty();
         Ok(())
@@ -483,8 +483,18 @@ pub fn fragment_from_stored(stored: &StoredRow) -> Result<Option<Fragment>> {
     }
 }
 
+/// How [`rewrite_from_state`] writes a document.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Write {
+    /// Replaces the key's document, if any.
+    Upsert,
+    /// Adds it: the index holds no document of the key (after `delete_all`). A queued
+    /// delete holds memory until the commit, which a full reindex would pay a million times.
+    Add,
+}
+
 /// Rewrites one process's document from its stored rows; false when it has none (deleted).
-fn rewrite_from_state(state: &State, writer: &mut Writer, key: &str) -> Result<bool> {
+fn rewrite_from_state(state: &State, writer: &mut Writer, key: &str, how: Write) -> Result<bool> {
     let rows = state.rows_of(key)?;
     let mut frags = Vec::with_capacity(rows.len());
     for stored in &rows {
@@ -493,12 +503,18 @@ fn rewrite_from_state(state: &State, writer: &mut Writer, key: &str) -> Result<b
         }
     }
     match assemble(key, frags) {
+        Some(p) if how == Write::Add => {
+            writer.add(&p)?;
+            Ok(true)
+        }
         Some(p) => {
             writer.upsert(&p)?;
             Ok(true)
         }
         None => {
-            writer.delete(key);
+            if how == Write::Upsert {
+                writer.delete(key);
+            }
             Ok(false)
         }
     }
@@ -519,7 +535,7 @@ fn recover(state: &State, index: &SecopIndex, writer: &mut Writer) -> Result<i64
         "the index missed the last writes (interrupted run); rebuilding them from the state"
     );
     for key in &keys {
-        rewrite_from_state(state, writer, key)?;
+        rewrite_from_state(state, writer, key, Write::Upsert)?;
     }
     writer.commit(stored)?;
     state.clear_pending(stored)?;
@@ -539,8 +555,7 @@ pub fn reindex(state: &State, index: &SecopIndex, progress: impl Fn(u64)) -> Res
             break;
         }
         for key in &keys {
-            // After delete_all, a plain add would do; upsert keeps one code path.
-            if rewrite_from_state(state, &mut writer, key)? {
+            if rewrite_from_state(state, &mut writer, key, Write::Add)? {
                 n += 1;
             }
         }

@@ -1,19 +1,22 @@
-//! Facet counts read straight from the keyword and year fast fields.
+//! Facet counts read from the packed `facets` fast field ([`crate::index::packed`]).
 //!
 //! Every search page shows six facets. tantivy's general aggregation collector builds its
 //! request tree for each of them in every segment, which cost a third of a millisecond even
-//! for a one-hit search; this collector only opens six columns and counts term ordinals in
-//! arrays, then turns the ordinals that were seen into text once per segment. Opening a
-//! column reads its block metadata into memory, so the opened columns are kept per segment
+//! for a one-hit search; reading six columns cost six lookups per match. This collector
+//! reads one packed integer per match, a block of matches at a time, and counts each
+//! facet's slot in a small array; the slots become text once per segment. Opening a column
+//! reads its block metadata into memory, so the opened column is kept per segment
 //! ([`ColumnCache`]) instead of being opened again by every search.
 
 use std::sync::{Arc, Mutex};
 
 use rustc_hash::FxHashMap;
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::{Column, StrColumn};
+use tantivy::columnar::Column;
 use tantivy::index::SegmentId;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+
+use crate::index::packed::{self, Slot};
 
 /// The keyword facets and how many values each shows.
 const KEYWORDS: [(&str, usize); 5] = [
@@ -25,6 +28,9 @@ const KEYWORDS: [(&str, usize); 5] = [
 ];
 /// Years shown, newest first.
 const YEARS: usize = 40;
+/// Years counted in an array (from this one on, [`YEAR_SPAN`] of them); others in a map.
+const FIRST_YEAR: usize = 1900;
+const YEAR_SPAN: usize = 256;
 
 /// Counts per value: the keyword facets in [`KEYWORDS`] order, then the years.
 #[derive(Debug, Default)]
@@ -45,42 +51,28 @@ impl FacetBuckets {
     }
 }
 
-/// The facet columns of one segment.
-pub(crate) struct FacetColumns {
-    keywords: Vec<Option<StrColumn>>,
-    year: Option<Column<u64>>,
-}
-
-/// Opened facet columns by segment. Segments never change once written, so an entry stays
+/// Opened `facets` columns by segment. Segments never change once written, so an entry stays
 /// valid as long as its segment exists; the cache is emptied when it grows past the
 /// segments a few index versions can hold.
 #[derive(Default)]
 pub(crate) struct ColumnCache {
-    by_segment: Mutex<FxHashMap<SegmentId, Arc<FacetColumns>>>,
+    by_segment: Mutex<FxHashMap<SegmentId, Option<Arc<Column<u64>>>>>,
 }
 
 impl ColumnCache {
-    fn get(&self, seg: &SegmentReader) -> tantivy::Result<Arc<FacetColumns>> {
+    fn get(&self, seg: &SegmentReader) -> tantivy::Result<Option<Arc<Column<u64>>>> {
         let id = seg.segment_id();
         let lock = || self.by_segment.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(c) = lock().get(&id) {
             return Ok(c.clone());
         }
-        let ff = seg.fast_fields();
-        let mut keywords = Vec::with_capacity(KEYWORDS.len());
-        for (name, _) in KEYWORDS {
-            keywords.push(ff.str(name)?);
-        }
-        let cols = Arc::new(FacetColumns {
-            keywords,
-            year: ff.u64("year").ok(),
-        });
+        let col = seg.fast_fields().u64("facets").ok().map(Arc::new);
         let mut map = lock();
         if map.len() >= 256 {
             map.clear();
         }
-        map.insert(id, cols.clone());
-        Ok(cols)
+        map.insert(id, col.clone());
+        Ok(col)
     }
 }
 
@@ -89,11 +81,37 @@ pub(crate) struct FacetCounts<'a>(pub &'a ColumnCache);
 
 /// One segment's counts.
 pub(crate) struct SegmentFacets {
-    cols: Arc<FacetColumns>,
-    counts: Vec<Vec<u64>>,
-    years: FxHashMap<u64, u64>,
+    col: Option<Arc<Column<u64>>>,
+    /// Counts by slot value, one array per keyword facet (in [`KEYWORDS`] order).
+    counts: [Vec<u64>; 5],
+    /// Counts of the years from [`FIRST_YEAR`] on, and of any other year.
+    years: Vec<u64>,
+    other_years: FxHashMap<u64, u64>,
     /// Values of one block of documents.
     buf: Vec<Option<u64>>,
+}
+
+impl SegmentFacets {
+    const SLOTS: [Slot; 5] = [
+        packed::PLATFORM,
+        packed::DEPARTMENT,
+        packed::MODALITY,
+        packed::STATUS,
+        packed::CONTRACT_TYPE,
+    ];
+
+    #[inline]
+    fn count(&mut self, v: u64) {
+        for (slot, counts) in Self::SLOTS.iter().zip(self.counts.iter_mut()) {
+            counts[slot.get(v)] += 1;
+        }
+        let y = packed::YEAR.get(v);
+        match y.checked_sub(FIRST_YEAR).filter(|i| *i < YEAR_SPAN) {
+            Some(i) => self.years[i] += 1,
+            None if y != 0 => *self.other_years.entry(y as u64).or_default() += 1,
+            None => {}
+        }
+    }
 }
 
 /// One segment's counts, as text.
@@ -112,16 +130,11 @@ impl Collector for FacetCounts<'_> {
         _: SegmentOrdinal,
         seg: &SegmentReader,
     ) -> tantivy::Result<SegmentFacets> {
-        let cols = self.0.get(seg)?;
-        let counts = cols
-            .keywords
-            .iter()
-            .map(|c| vec![0; c.as_ref().map_or(0, |c| c.num_terms())])
-            .collect();
         Ok(SegmentFacets {
-            cols,
-            counts,
-            years: FxHashMap::default(),
+            col: self.0.get(seg)?,
+            counts: SegmentFacets::SLOTS.map(|s| vec![0; s.size()]),
+            years: vec![0; YEAR_SPAN],
+            other_years: FxHashMap::default(),
             buf: Vec::new(),
         })
     }
@@ -161,52 +174,38 @@ impl SegmentCollector for SegmentFacets {
     type Fruit = Partial;
 
     fn collect(&mut self, doc: DocId, _: Score) {
-        for (col, counts) in self.cols.keywords.iter().zip(self.counts.iter_mut()) {
-            if let Some(o) = col.as_ref().and_then(|c| c.ords().first(doc)) {
-                counts[o as usize] += 1;
-            }
-        }
-        if let Some(y) = self.cols.year.as_ref().and_then(|c| c.first(doc)) {
-            *self.years.entry(y).or_default() += 1;
+        if let Some(v) = self.col.as_ref().and_then(|c| c.first(doc)) {
+            self.count(v);
         }
     }
 
-    /// A block of matches (unscored searches): each column read for the whole block,
-    /// which is several times cheaper than a value at a time.
+    /// A block of matches (unscored searches): the column read for the whole block, which
+    /// is several times cheaper than a value at a time.
     fn collect_block(&mut self, docs: &[DocId]) {
-        self.buf.clear();
-        self.buf.resize(docs.len(), None);
-        for (col, counts) in self.cols.keywords.iter().zip(self.counts.iter_mut()) {
-            let Some(col) = col else { continue };
-            col.ords().first_vals(docs, &mut self.buf);
-            for o in self.buf.iter_mut() {
-                if let Some(o) = o.take() {
-                    counts[o as usize] += 1;
-                }
-            }
+        let Some(col) = self.col.clone() else { return };
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        buf.resize(docs.len(), None);
+        col.first_vals(docs, &mut buf);
+        for v in buf.iter().flatten() {
+            self.count(*v);
         }
-        if let Some(year) = &self.cols.year {
-            year.first_vals(docs, &mut self.buf);
-            for y in self.buf.iter_mut() {
-                if let Some(y) = y.take() {
-                    *self.years.entry(y).or_default() += 1;
-                }
-            }
-        }
+        self.buf = buf;
     }
 
     fn harvest(self) -> Partial {
         let mut out = Partial {
-            years: self.years,
+            years: self.other_years,
             ..Partial::default()
         };
-        let mut buf = String::new();
-        for (i, (col, counts)) in self.cols.keywords.iter().zip(self.counts).enumerate() {
-            let Some(col) = col else { continue };
-            for (ord, n) in counts.into_iter().enumerate().filter(|(_, n)| *n > 0) {
-                buf.clear();
-                if col.ord_to_str(ord as u64, &mut buf).unwrap_or(false) {
-                    *out.keywords[i].entry(buf.clone()).or_default() += n;
+        for (i, n) in self.years.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+            *out.years.entry((FIRST_YEAR + i) as u64).or_default() += n;
+        }
+        for (i, counts) in self.counts.into_iter().enumerate() {
+            let facet = KEYWORDS[i].0;
+            for (slot, n) in counts.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+                if let Some(value) = packed::keyword_value(facet, slot) {
+                    *out.keywords[i].entry(value).or_default() += n;
                 }
             }
         }
