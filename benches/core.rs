@@ -419,6 +419,9 @@ fn main() {
     let mut sqlite = Lat::default();
     let mut postgres = Lat::default();
     let mut hits = (0u64, 0u64, 0u64);
+    // Each query's times on our side and FTS5's, for the slowest-queries table.
+    let mut per_query: std::collections::BTreeMap<(usize, bool), (Vec<Duration>, Vec<Duration>)> =
+        Default::default();
     let mut fts_plain = fts
         .prepare("SELECT rowid, title, snippet(fts, 2, '<b>', '</b>', '…', 16) FROM fts WHERE fts MATCH ?1 ORDER BY rank LIMIT 10")
         .unwrap();
@@ -497,6 +500,9 @@ fn main() {
                 };
                 a.push(d);
                 b.push(dq);
+                let e = per_query.entry((i, filtered)).or_default();
+                e.0.push(d);
+                e.1.push(dq);
                 if let Some((x, _)) = pgd {
                     c.push(x);
                 }
@@ -611,6 +617,27 @@ fn main() {
          FTS5 has no stemming, so plural and singular do not meet there.",
         hits.0, hits.1, hits.2
     );
+    let mut slow: Vec<_> = per_query
+        .iter()
+        .map(|(&(i, filtered), (o, f))| (pct(o, 50.0), pct(f, 50.0), i, filtered))
+        .collect();
+    slow.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let _ = writeln!(
+        s,
+        "\nThe slowest queries on our side (median of the runs):\n\n| query | filters | secop-bridge | SQLite FTS5 |\n|---|---|---:|---:|"
+    );
+    for (ours, theirs, i, filtered) in slow.iter().take(5) {
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {ours:.2} ms | {theirs:.2} ms |",
+            QUERIES[*i],
+            if *filtered {
+                format!("department {}, value ≥ {MIN_VALUE}", DEPTS[i % DEPTS.len()])
+            } else {
+                "none".to_string()
+            }
+        );
+    }
     println!("{s}");
     write_section("core", &s);
 }

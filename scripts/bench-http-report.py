@@ -8,7 +8,8 @@ import sys
 
 n, conns, dur, soak_s = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 repeat = float(sys.argv[5])
-rss = [int(x) / 1024 for x in open(sys.argv[6]).read().split()]
+# One sample per line: VmRSS, RssAnon, RssFile in KiB.
+rss = [[int(x) / 1024 for x in line.split()] for line in open(sys.argv[6]) if line.split()]
 mix = json.load(open(sys.argv[7]))
 uncached, mixed, cached, soak = (json.loads(a) for a in sys.argv[8:12])
 c = [json.loads(a) for a in sys.argv[12:18]]
@@ -61,8 +62,16 @@ print(row(f"{dur} s, response cache, popular searches only", cached, hit_rate(c[
 print(row(f"{soak_s} s soak, response cache, the mix", soak, hit_rate(c[4], c[5])))
 if rss:
     k = max(1, len(rss) // 5)
-    first, last = sum(rss[:k]) / k, sum(rss[-k:]) / k
-    print(f"\nServer RSS during the soak, sampled every 10 s ({len(rss)} samples): first fifth "
-          f"{first:.0f} MiB, last fifth {last:.0f} MiB, min {min(rss):.0f} MiB, max "
-          f"{max(rss):.0f} MiB (most of it is the memory-mapped index, see Exports; the cache "
-          f"ended with {c[5]['entries']:,} answers in {c[5]['bytes'] / 2**20:.0f} MiB).")
+
+    def span(i):
+        v = [r[i] for r in rss]
+        return sum(v[:k]) / k, sum(v[-k:]) / k, min(v), max(v)
+
+    total, anon, mapped = span(0), span(1), span(2)
+    print(f"\nServer memory during the soak, sampled every 10 s ({len(rss)} samples), first fifth → "
+          f"last fifth (min–max): **heap (RssAnon) {anon[0]:.0f} → {anon[1]:.0f} MiB** "
+          f"({anon[2]:.0f}–{anon[3]:.0f}); index pages mapped in (RssFile) {mapped[0]:.0f} → "
+          f"{mapped[1]:.0f} MiB; VmRSS {total[0]:.0f} → {total[1]:.0f} MiB. The mapped pages are "
+          "the index files the searches touched, which the kernel can drop at any time; the "
+          f"heap holds the cache, which ended with {c[5]['entries']:,} answers in "
+          f"{c[5]['bytes'] / 2**20:.0f} MiB (its limit is 64 MiB).")

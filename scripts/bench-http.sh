@@ -35,13 +35,14 @@ N=$(curl -s "$url/api/search?per_page=1&facets=false" | python3 -c 'import json,
 # The request mix: popular searches that repeat (the head) and rare ones that never do (the
 # tail), see scripts/bench-http-paths.py.
 curl -s "$url/api/search?per_page=100&facets=false&sort=value" >"$work/sample.json"
-python3 scripts/bench-http-paths.py "$work/sample.json" "$CORPUS" "$work/paths" "$work/tail" 800000 >"$work/mix.json"
+python3 scripts/bench-http-paths.py "$work/sample.json" "$CORPUS" "$work/paths" "$work/tail" 1300000 >"$work/mix.json"
 # Separate tail lines for the warm-up, the measured run and the soak: a tail search is never
 # seen twice.
 sed -n '1,30000p' "$work/tail" >"$work/tail-warm"
-sed -n '30001,200000p' "$work/tail" >"$work/tail-run"
-sed -n '200001,$p' "$work/tail" >"$work/tail-soak"
-rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
+sed -n '30001,330000p' "$work/tail" >"$work/tail-run"
+sed -n '330001,$p' "$work/tail" >"$work/tail-soak"
+# VmRSS, RssAnon (the heap: what a leak would grow) and RssFile (index pages mapped in) in KiB.
+rss() { awk '/^(VmRSS|RssAnon|RssFile):/ {printf "%s ", $2} END {print ""}' "/proc/$pid/status"; }
 cache_stats() { curl -s "$url/api/stats" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["search_cache"]))'; }
 # run_wrk SECONDS [TAIL_FILE]: the head alone, or REPEAT of the head and the rest from the tail.
 run_wrk() {

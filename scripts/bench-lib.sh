@@ -26,10 +26,13 @@ ensure_index() {
 # Writes stdin between the `<!-- NAME:start -->` and `<!-- NAME:end -->` markers of
 # BENCHMARKS.md (appending the section when it is not there yet).
 write_section() {
-  python3 - "$1" <<'PY'
-import sys, re
+  # The section travels in the environment: the heredoc below is python's stdin.
+  SECTION="$(cat)" python3 - "$1" <<'PY'
+import os, sys
 name = sys.argv[1]
-body = sys.stdin.read().strip()
+body = os.environ["SECTION"].strip()
+if not body:
+    sys.exit(f"write_section {name}: empty section, BENCHMARKS.md left alone")
 start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
 path = "BENCHMARKS.md"
 text = open(path, encoding="utf-8").read()

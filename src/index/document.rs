@@ -60,6 +60,12 @@ fn enrichment_text(v: &serde_json::Value, out: &mut dyn FnMut(&str)) {
     walk(v, 0, &mut left, out);
 }
 
+/// Adds a searchable text: to `all`, and as word pairs to `pairs` (for two-word phrases).
+fn searchable(d: &mut TantivyDocument, f: &Fields, text: &str) {
+    d.add_text(f.all, text);
+    d.add_text(f.pairs, text);
+}
+
 /// Builds the document of a process.
 pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
     let mut d = TantivyDocument::default();
@@ -95,13 +101,13 @@ pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
     }
 
     // The title twice: its weight in the ranking.
-    d.add_text(f.all, &p.title);
-    d.add_text(f.all, &p.title);
+    searchable(&mut d, f, &p.title);
+    searchable(&mut d, f, &p.title);
     d.add_text(f.entity, &p.buyer.name);
-    d.add_text(f.all, &p.buyer.name);
+    searchable(&mut d, f, &p.buyer.name);
     if let Some(u) = &p.buyer.unit {
         d.add_text(f.entity, u);
-        d.add_text(f.all, u);
+        searchable(&mut d, f, u);
     }
     // Descriptions and contract objects, each once and not when it repeats the title.
     let mut texts: Vec<&str> = vec![p.title.as_str()];
@@ -109,12 +115,12 @@ pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
     for t in p.description.as_deref().into_iter().chain(objects) {
         if !texts.contains(&t) {
             texts.push(t);
-            d.add_text(f.all, t);
+            searchable(&mut d, f, t);
         }
     }
     for name in p.supplier_names() {
         d.add_text(f.suppliers, name);
-        d.add_text(f.all, name);
+        searchable(&mut d, f, name);
     }
     let mut supplier_ids: Vec<String> = Vec::new();
     let parties = p
@@ -140,9 +146,9 @@ pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
         let c = unspsc.category(code);
         let names = [c.segment, c.family, c.class, c.product];
         for n in names.iter().flatten() {
-            d.add_text(f.all, n);
+            searchable(&mut d, f, n);
         }
-        d.add_text(f.all, code);
+        searchable(&mut d, f, code);
         for n in [2, 4, 6, 8] {
             if let Some(pre) = code.get(..n)
                 && !prefixes.contains(&pre)
@@ -159,9 +165,9 @@ pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
         .into_iter()
         .flatten()
     {
-        d.add_text(f.all, &place.name);
+        searchable(&mut d, f, &place.name);
         if let Some(raw) = &place.raw {
-            d.add_text(f.all, raw);
+            searchable(&mut d, f, raw);
         }
         if let Some(code) = &place.code {
             let field = if code.len() == 2 {
@@ -183,10 +189,10 @@ pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
     extra.extend(p.phase.as_deref());
     extra.extend(p.reference.as_deref());
     for e in extra {
-        d.add_text(f.all, e);
+        searchable(&mut d, f, e);
     }
     if let Some(e) = &p.enrichment {
-        enrichment_text(e, &mut |s| d.add_text(f.all, s));
+        enrichment_text(e, &mut |s| searchable(&mut d, f, s));
     }
 
     if let Some(pl) = p.platform {

@@ -17,6 +17,13 @@ use tantivy::{Index, schema::Field};
 /// another schema, and is refused with the advice to run `secop reindex`.
 pub const SPANISH: &str = "es_folded_stem_v2";
 
+/// The analyzer of the `pairs` field ([`PairTokenizer`]): each two neighbouring words of
+/// [`SPANISH`], with the distance between them.
+pub const PAIRS: &str = "es_pairs_v1";
+
+/// The longest distance between the words of a pair (two stop words between them).
+pub const MAX_PAIR_GAP: usize = 3;
+
 /// The analyzer for exact identifiers, applied to text already put through
 /// [`crate::normalize::id_norm`].
 pub const IDENT: &str = "raw";
@@ -36,6 +43,11 @@ pub struct Fields {
     /// description and contract objects, the suppliers' names, the UNSPSC names and codes,
     /// the place names, and modality, contract type, status, phase and reference as text.
     pub all: Field,
+    /// The texts of `all` as pairs of neighbouring words ([`PAIRS`]), without positions: a
+    /// two-word phrase ("prestación de servicios") is one term here, counted and ranked
+    /// like a word, instead of a phrase whose positions must be read in every document
+    /// that has both words (most of the index for common phrases).
+    pub pairs: Field,
     /// The buyer's name and unit (for the entity filter).
     pub entity: Field,
     /// Awarded suppliers' names (for the supplier filter).
@@ -101,6 +113,11 @@ pub fn build() -> (Schema, Fields) {
             .set_tokenizer(SPANISH)
             .set_index_option(IndexRecordOption::WithFreqs),
     );
+    let pairs = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(PAIRS)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
     let keyword = STRING | FAST;
     let int = NumericOptions::default().set_indexed().set_fast();
     let fields = Fields {
@@ -108,6 +125,7 @@ pub fn build() -> (Schema, Fields) {
         key_hash: b.add_u64_field("key_hash", FAST),
         ids: b.add_text_field("ids", STRING),
         all: b.add_text_field("all", text),
+        pairs: b.add_text_field("pairs", pairs),
         entity: b.add_text_field("entity", words.clone()),
         suppliers: b.add_text_field("suppliers", words),
         platform: b.add_text_field("platform", keyword.clone()),
@@ -316,9 +334,91 @@ fn stem_into(word: &str, out: &mut String) {
     });
 }
 
+/// The term of the `pairs` field for two analysed words `gap` positions apart (1:
+/// neighbours; 2: one stop word between them).
+pub fn pair_text(first: &str, gap: usize, second: &str, out: &mut String) {
+    out.clear();
+    out.push_str(first);
+    for _ in 0..gap {
+        out.push('+');
+    }
+    out.push_str(second);
+}
+
+/// Emits each two neighbouring words of [`SpanishTokenizer`] as one token ([`pair_text`]),
+/// when at most [`MAX_PAIR_GAP`] positions apart.
+#[derive(Clone, Default)]
+pub struct PairTokenizer {
+    words: SpanishTokenizer,
+    token: Token,
+}
+
+/// The token stream of [`PairTokenizer`].
+pub struct PairTokenStream<'a> {
+    words: SpanishTokenStream<'a>,
+    token: &'a mut Token,
+    prev: String,
+    prev_pos: usize,
+    prev_from: usize,
+    started: bool,
+}
+
+impl Tokenizer for PairTokenizer {
+    type TokenStream<'a> = PairTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> PairTokenStream<'a> {
+        self.token.reset();
+        PairTokenStream {
+            words: self.words.token_stream(text),
+            token: &mut self.token,
+            prev: String::with_capacity(32),
+            prev_pos: 0,
+            prev_from: 0,
+            started: false,
+        }
+    }
+}
+
+impl TokenStream for PairTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        while self.words.advance() {
+            let w = self.words.token();
+            let gap = w.position.wrapping_sub(self.prev_pos);
+            let pair = self.started && (1..=MAX_PAIR_GAP).contains(&gap);
+            if pair {
+                pair_text(&self.prev, gap, &w.text, &mut self.token.text);
+                self.token.offset_from = self.prev_from;
+                self.token.offset_to = w.offset_to;
+                self.token.position = self.token.position.wrapping_add(1);
+                self.token.position_length = 1;
+            }
+            self.prev.clear();
+            self.prev.push_str(&w.text);
+            self.prev_pos = w.position;
+            self.prev_from = w.offset_from;
+            self.started = true;
+            if pair {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn token(&self) -> &Token {
+        self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.token
+    }
+}
+
 /// Registers the analyzers an index needs.
 pub fn register_tokenizers(index: &Index) {
     index.tokenizers().register(SPANISH, spanish_analyzer());
+    index
+        .tokenizers()
+        .register(PAIRS, TextAnalyzer::from(PairTokenizer::default()));
 }
 
 /// The terms the Spanish analyzer makes of a text (for tests and highlighting).
@@ -347,6 +447,28 @@ mod tests {
         assert_eq!(one("contratación"), one("contratacion"));
         assert_eq!(one("LICITACIoN"), one("licitación"));
         assert_eq!(one("PuBLICA"), one("pública"));
+    }
+
+    #[test]
+    fn pairs_are_neighbouring_words_with_their_distance() {
+        let mut a = TextAnalyzer::from(PairTokenizer::default());
+        let mut pairs = |t: &str| {
+            let mut s = a.token_stream(t);
+            let mut out = Vec::new();
+            while let Some(t) = s.next() {
+                out.push(t.text.clone());
+            }
+            out
+        };
+        assert_eq!(
+            pairs("Prestación de servicios profesionales"),
+            ["prestacion++servici", "servici+profesional"]
+        );
+        // Accents, case and plural do not matter, as for single words.
+        assert_eq!(pairs("PRESTACION DE SERVICIO"), ["prestacion++servici"]);
+        // One word: no pair; words too far apart (four stop words): no pair.
+        assert!(pairs("hospital").is_empty());
+        assert!(pairs("obra de la y a vía").is_empty());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! identifier. The CLI and the HTTP API both go through [`Engine`].
 
 mod facets;
+mod phrases;
 pub mod request;
 
 use std::collections::HashMap;
@@ -179,10 +180,12 @@ impl Engine {
     /// The query for the free text: the text in the searchable fields, or an identifier.
     fn text_query(&self, text: &str, warnings: &mut Vec<String>) -> Box<dyn Query> {
         let f = &self.index.fields;
-        let (q, errors) = self.parser.parse_query_lenient(&plain_syntax(text));
+        let plain = plain_syntax(text);
+        let (q, errors) = self.parser.parse_query_lenient(&plain);
         for e in errors {
             warnings.push(format!("ignored part of the query: {e}"));
         }
+        let q = phrases::use_pairs(q, f.pairs, &phrases::two_word_phrases(&plain));
         // Any identifier finds its process: the text as one identifier.
         let mut ids = vec![id_norm(text)];
         if let Some(n) = normalize_nit(text)
@@ -706,16 +709,18 @@ fn decode_cursor(s: &str, sort: Sort) -> Result<CursorPos> {
     Ok(c)
 }
 
-/// True when tantivy can rank the query's top hits without scoring every match: one word,
-/// or words that must all appear, or words of which any may.
+/// True when tantivy can rank the query's top hits without scoring every match: one word
+/// (or two-word phrase, see [`phrases`]), or words that must all appear, or words of which
+/// any may.
 fn prunable(q: &dyn Query) -> bool {
-    if q.is::<TermQuery>() {
+    let term = |q: &dyn Query| q.is::<TermQuery>() || q.is::<phrases::PairQuery>();
+    if term(q) {
         return true;
     }
     q.downcast_ref::<BooleanQuery>().is_some_and(|b| {
         let c = b.clauses();
         !c.is_empty()
-            && c.iter().all(|(_, q)| q.is::<TermQuery>())
+            && c.iter().all(|(_, q)| term(q.as_ref()))
             && (c.iter().all(|(o, _)| *o == Occur::Must)
                 || c.iter().all(|(o, _)| *o == Occur::Should))
     })

@@ -220,6 +220,42 @@ fn list(s: &Option<String>) -> Vec<&str> {
         .unwrap_or_default()
 }
 
+/// NITs, comma-separated, where a NIT may itself be written with thousands commas as the
+/// web exports write it (`890,981,195` or `890,981,195-1`): a comma directly followed by
+/// exactly three digits (and perhaps the check digit) continues a number of at most four
+/// such groups, since no NIT is three digits long. `890981195, 800095174` is two NITs.
+fn nit_list(s: &Option<String>) -> Vec<String> {
+    let group = |x: &str, first: bool| {
+        let (digits, check) = x.split_once('-').unwrap_or((x, ""));
+        let n = digits.len();
+        digits.bytes().all(|b| b.is_ascii_digit())
+            && (if first { (1..=3).contains(&n) } else { n == 3 })
+            && (check.is_empty() || (!first && check.len() == 1))
+    };
+    let mut out: Vec<String> = Vec::new();
+    // Groups of the last item while it is only thousands groups without a check digit.
+    let mut groups = 0;
+    for raw in s.as_deref().unwrap_or("").split(',') {
+        let part = raw.trim();
+        if part.is_empty() {
+            groups = 0;
+            continue;
+        }
+        match out.last_mut() {
+            Some(last) if (1..4).contains(&groups) && group(raw, false) => {
+                last.push(',');
+                last.push_str(part);
+                groups = if part.contains('-') { 0 } else { groups + 1 };
+            }
+            _ => {
+                groups = usize::from(group(part, true));
+                out.push(part.to_string());
+            }
+        }
+    }
+    out
+}
+
 fn codes<T: Copy>(
     name: &str,
     values: Vec<&str>,
@@ -352,7 +388,7 @@ impl SearchParams {
                 Platform::code,
             )?));
         }
-        let nits = list(&self.nit);
+        let nits = nit_list(&self.nit);
         if !nits.is_empty() {
             let v = nits
                 .iter()
@@ -624,6 +660,18 @@ mod tests {
         assert!(!s.sort.desc);
         let s = p(&[("nit", "890.981.195-1")]).unwrap();
         assert_eq!(s.filters, vec![Filter::Nit(vec!["890981195".into()])]);
+        // As the web exports write it, with thousands commas; and lists of NITs.
+        for (given, want) in [
+            ("829,000,477", vec!["829000477"]),
+            ("890,981,195-1", vec!["890981195"]),
+            ("890981195,800095174", vec!["890981195", "800095174"]),
+            ("890,981,195, 800,095,174", vec!["890981195", "800095174"]),
+            ("890,981,195-1,800095174", vec!["890981195", "800095174"]),
+        ] {
+            let s = p(&[("nit", given)]).unwrap();
+            let want = want.into_iter().map(String::from).collect();
+            assert_eq!(s.filters, vec![Filter::Nit(want)], "{given}");
+        }
     }
 
     #[test]
