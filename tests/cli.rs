@@ -48,6 +48,27 @@ fn specific_queries_find_specific_processes() {
 }
 
 #[test]
+fn phrases_need_their_words_in_order() {
+    let d = demo_dir();
+    let words = total(d, &["prestación servicios"]);
+    let phrase = total(d, &["\"prestación de servicios\""]);
+    let reversed = total(d, &["\"servicios de prestación\""]);
+    assert!(phrase > 50, "{phrase}");
+    assert!(
+        phrase < words && reversed < phrase,
+        "{reversed} {phrase} {words}"
+    );
+    // Accents and plurals still do not matter inside a phrase; the words are highlighted.
+    assert_eq!(phrase, total(d, &["\"PRESTACION DE SERVICIO\""]));
+    let v = secop_json(d, &["search", "\"prestación de servicios\""]);
+    let snippet = v["hits"][0]["snippet"]
+        .as_str()
+        .unwrap_or_default()
+        .to_lowercase();
+    assert!(snippet.contains("<b>servicios</b>"), "{snippet}");
+}
+
+#[test]
 fn accents_case_and_plurals_do_not_matter() {
     let d = demo_dir();
     let a = total(d, &["alcaldia"]);

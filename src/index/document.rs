@@ -60,10 +60,13 @@ fn enrichment_text(v: &serde_json::Value, out: &mut dyn FnMut(&str)) {
     walk(v, 0, &mut left, out);
 }
 
-/// Adds a searchable text: to `all`, and as word pairs to `pairs` (for two-word phrases).
+/// Adds a searchable text: to `all`, and as word pairs to `pairs` (for two-word phrases)
+/// when it can hold two words.
 fn searchable(d: &mut TantivyDocument, f: &Fields, text: &str) {
     d.add_text(f.all, text);
-    d.add_text(f.pairs, text);
+    if text.contains(|c: char| !c.is_alphanumeric()) {
+        d.add_text(f.pairs, text);
+    }
 }
 
 /// Builds the document of a process.
@@ -100,9 +103,10 @@ pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
         d.add_text(f.ids, id);
     }
 
-    // The title twice: its weight in the ranking.
+    // The title twice in `all`: its weight in the ranking (its pairs once: they only answer
+    // phrases).
     searchable(&mut d, f, &p.title);
-    searchable(&mut d, f, &p.title);
+    d.add_text(f.all, &p.title);
     d.add_text(f.entity, &p.buyer.name);
     searchable(&mut d, f, &p.buyer.name);
     if let Some(u) = &p.buyer.unit {
