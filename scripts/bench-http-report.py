@@ -13,6 +13,9 @@ rss = [[int(x) / 1024 for x in line.split()] for line in open(sys.argv[6]) if li
 mix = json.load(open(sys.argv[7]))
 uncached, mixed, cached, soak = (json.loads(a) for a in sys.argv[8:12])
 c = [json.loads(a) for a in sys.argv[12:18]]
+repeat_low = float(sys.argv[18])
+mixed_low = json.loads(sys.argv[19])
+c_low = [json.loads(a) for a in sys.argv[20:22]]
 
 
 def hit_rate(a, b):
@@ -47,19 +50,23 @@ print(f"- **rare searches** (the tail): {mix['tail']:,} distinct paths, none req
       f"made from the first 300,000 corpus rows: {kinds}. The two words are real description "
       f"words (the first weighted by frequency, the second uniform among the "
       f"{mix['vocabulary']:,} commonest).\n")
-print(f"The *mix* draws a popular search with probability {repeat:.2f} and the next unused rare "
-      "one otherwise. That share is an assumption (search logs are dominated by repeated "
-      "queries), not a measurement of this tool's users; `REPEAT=0.3 bash "
-      "scripts/bench-http.sh` changes it. Errors count non-2xx answers (including 503), "
+print(f"A *mix* draws a popular search with probability {repeat:.2f} (or {repeat_low:.2f}) and "
+      "the next unused rare one otherwise. Those shares are assumptions (search logs are "
+      "dominated by repeated queries), not measurements of this tool's users; `REPEAT` and "
+      "`REPEAT_LOW` change them. Errors count non-2xx answers (including 503), "
       "socket errors and timeouts. *Cache* is what the server's `/api/stats` counted during "
       "the measured run (*shared*: waited for the same search run by another request).\n")
 print("| run | requests | searches/s | p50 | p90 | p99 | max | errors | rare share | cache |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 print(row(f"{dur} s, no cache (`--cache-mb 0`), popular searches: every request searches",
           uncached))
-print(row(f"{dur} s, response cache (64 MiB), the mix", mixed, hit_rate(c[0], c[1])))
+print(row(f"{dur} s, response cache (64 MiB), mix with {repeat:.0%} popular", mixed,
+          hit_rate(c[0], c[1])))
+print(row(f"{dur} s, response cache (64 MiB), mix with {repeat_low:.0%} popular", mixed_low,
+          hit_rate(c_low[0], c_low[1])))
 print(row(f"{dur} s, response cache, popular searches only", cached, hit_rate(c[2], c[3])))
-print(row(f"{soak_s} s soak, response cache, the mix", soak, hit_rate(c[4], c[5])))
+print(row(f"{soak_s} s soak, response cache, mix with {repeat:.0%} popular", soak,
+          hit_rate(c[4], c[5])))
 if rss:
     k = max(1, len(rss) // 5)
 

@@ -2,7 +2,7 @@
 # HTTP load test: `secop serve` on a million-document index under a realistic mix of
 # searches at 64 connections (wrk, 2 threads), then a soak with the server's RSS sampled.
 #
-#   bash scripts/bench-http.sh        # DURATION=60 SOAK=300 CONNECTIONS=64 REPEAT=0.6 to change
+#   bash scripts/bench-http.sh        # DURATION=60 SOAK=300 CONNECTIONS=64 REPEAT=0.6 REPEAT_LOW=0.3
 #
 # Builds bench-data/ once (see scripts/bench-lib.sh). Prints a Markdown section and writes
 # it to BENCHMARKS.md. wrk runs on the same machine as the server and takes CPU from it.
@@ -14,6 +14,7 @@ DURATION=${DURATION:-60}
 SOAK=${SOAK:-300}
 CONNECTIONS=${CONNECTIONS:-64}
 REPEAT=${REPEAT:-0.6}
+REPEAT_LOW=${REPEAT_LOW:-0.3}
 command -v wrk >/dev/null || { echo "installing wrk…" >&2; apt-get install -y wrk >&2; }
 ensure_index
 
@@ -35,37 +36,46 @@ N=$(curl -s "$url/api/search?per_page=1&facets=false" | python3 -c 'import json,
 # The request mix: popular searches that repeat (the head) and rare ones that never do (the
 # tail), see scripts/bench-http-paths.py.
 curl -s "$url/api/search?per_page=100&facets=false&sort=value" >"$work/sample.json"
-python3 scripts/bench-http-paths.py "$work/sample.json" "$CORPUS" "$work/paths" "$work/tail" 1300000 >"$work/mix.json"
+python3 scripts/bench-http-paths.py "$work/sample.json" "$CORPUS" "$work/paths" "$work/tail" 1700000 >"$work/mix.json"
 # Separate tail lines for the warm-up, the measured run and the soak: a tail search is never
 # seen twice.
 sed -n '1,30000p' "$work/tail" >"$work/tail-warm"
 sed -n '30001,330000p' "$work/tail" >"$work/tail-run"
-sed -n '330001,$p' "$work/tail" >"$work/tail-soak"
+sed -n '330001,360000p' "$work/tail" >"$work/tail-warm-low"
+sed -n '360001,660000p' "$work/tail" >"$work/tail-run-low"
+sed -n '660001,$p' "$work/tail" >"$work/tail-soak"
 # VmRSS, RssAnon (the heap: what a leak would grow) and RssFile (index pages mapped in) in KiB.
 rss() { awk '/^(VmRSS|RssAnon|RssFile):/ {printf "%s ", $2} END {print ""}' "/proc/$pid/status"; }
 cache_stats() { curl -s "$url/api/stats" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["search_cache"]))'; }
-# run_wrk SECONDS [TAIL_FILE]: the head alone, or REPEAT of the head and the rest from the tail.
+# run_wrk SECONDS [TAIL_FILE [SHARE]]: the head alone, or SHARE (default REPEAT) of the head
+# and the rest from the tail.
 run_wrk() {
-  PATHS="$work/paths" TAIL="${2:-}" REPEAT="$REPEAT" THREADS=2 \
+  PATHS="$work/paths" TAIL="${2:-}" REPEAT="${3:-$REPEAT}" THREADS=2 \
     wrk -t2 -c"$CONNECTIONS" -d"$1"s --timeout 10s -s scripts/bench-http.lua "$url" | grep '^WRK ' | cut -c5-
 }
-echo "1/4 without the cache, popular searches: warming up (10 s), measuring (${DURATION} s at $CONNECTIONS connections)…" >&2
+echo "1/5 without the cache, popular searches: warming up (10 s), measuring (${DURATION} s at $CONNECTIONS connections)…" >&2
 run_wrk 10 >/dev/null
 uncached=$(run_wrk "$DURATION")
 start_server 64
-echo "2/4 with the cache, ${REPEAT} popular and the rest rare: warming up (10 s), measuring (${DURATION} s)…" >&2
+echo "2/5 with the cache, ${REPEAT} popular and the rest rare: warming up (10 s), measuring (${DURATION} s)…" >&2
 run_wrk 10 "$work/tail-warm" >/dev/null
 c0=$(cache_stats)
 mixed=$(run_wrk "$DURATION" "$work/tail-run")
 c1=$(cache_stats)
 start_server 64
-echo "3/4 with the cache, popular searches only: warming up (10 s), measuring (${DURATION} s)…" >&2
+echo "3/5 with the cache, ${REPEAT_LOW} popular and the rest rare: warming up (10 s), measuring (${DURATION} s)…" >&2
+run_wrk 10 "$work/tail-warm-low" "$REPEAT_LOW" >/dev/null
+c6=$(cache_stats)
+mixed_low=$(run_wrk "$DURATION" "$work/tail-run-low" "$REPEAT_LOW")
+c7=$(cache_stats)
+start_server 64
+echo "4/5 with the cache, popular searches only: warming up (10 s), measuring (${DURATION} s)…" >&2
 run_wrk 10 >/dev/null
 c2=$(cache_stats)
 cached=$(run_wrk "$DURATION")
 c3=$(cache_stats)
 start_server 64
-echo "4/4 soak with the cache, the mix of 2/4 (${SOAK} s), RSS every 10 s…" >&2
+echo "5/5 soak with the cache, the mix of 2/5 (${SOAK} s), RSS every 10 s…" >&2
 : >"$work/rss"
 ( while kill -0 $pid 2>/dev/null; do rss >>"$work/rss"; sleep 10; done ) &
 sampler=$!
@@ -75,5 +85,6 @@ c5=$(cache_stats)
 kill $sampler 2>/dev/null || true
 rss >>"$work/rss"
 python3 scripts/bench-http-report.py "$N" "$CONNECTIONS" "$DURATION" "$SOAK" "$REPEAT" "$work/rss" "$work/mix.json" \
-  "$uncached" "$mixed" "$cached" "$soak" "$c0" "$c1" "$c2" "$c3" "$c4" "$c5" | tee "$work/section.md"
+  "$uncached" "$mixed" "$cached" "$soak" "$c0" "$c1" "$c2" "$c3" "$c4" "$c5" \
+  "$REPEAT_LOW" "$mixed_low" "$c6" "$c7" | tee "$work/section.md"
 write_section http <"$work/section.md"

@@ -63,6 +63,8 @@ pub enum Command {
     Serve(serve::Args),
     /// Rebuild the index from the state database (after an upgrade).
     Reindex,
+    /// Reclaim the row log's space taken by old versions of changed rows.
+    Compact(stats::CompactArgs),
 }
 
 /// Runs the binary: one clear line on error, exit code 1; a broken pipe exits 0.
@@ -117,5 +119,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(a) => export::run(&dir, *a),
         Command::Serve(a) => serve::run_cmd(&dir, a),
         Command::Reindex => stats::reindex(&dir),
+        Command::Compact(a) => stats::compact(&dir, a),
     }
 }

@@ -1,4 +1,4 @@
-//! `secop stats` and `secop reindex`
+//! `secop stats`, `secop reindex` and `secop compact`
 
 use std::io::IsTerminal;
 use std::io::Write;
@@ -105,5 +105,66 @@ pub fn reindex(dir: &Path) -> anyhow::Result<ExitCode> {
     let n = crate::ingest::reindex(&state, &index, |n| pb.set_position(n))?;
     pb.finish_and_clear();
     eprintln!("reindexed {n} processes");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Options of `secop compact`.
+#[derive(Debug, clap::Args)]
+pub struct CompactArgs {
+    /// Rewrite a row log file when at least this share of it (0 to 1) is old row versions.
+    #[arg(long, default_value_t = 0.25, value_parser = share)]
+    pub min_garbage: f64,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "{s:?} is not a share between 0 and 1 (for example 0.25)"
+        )),
+    }
+}
+
+/// Copies the live rows out of row log files that are mostly old versions and deletes
+/// those files. A changed row (a harvest re-reads its overlap window every run) appends
+/// its new version and leaves the old one behind.
+pub fn compact(dir: &Path, a: CompactArgs) -> anyhow::Result<ExitCode> {
+    let state = State::open(dir)?;
+    // The index writer's lock keeps imports and harvests out meanwhile.
+    let index = SecopIndex::open(dir)?;
+    let writer = index.writer()?;
+    let pb = if std::io::stderr().is_terminal() {
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} rows copied {per_sec}")
+                .expect("valid template"),
+        );
+        pb
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let c = state.compact(a.min_garbage, |n| pb.set_position(n))?;
+    pb.finish_and_clear();
+    drop(writer);
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &c)?;
+        writeln!(out)?;
+    } else {
+        let mb = |b: u64| b as f64 / 1e6;
+        writeln!(
+            out,
+            "row log: {} files, {:.1} MB → {} files, {:.1} MB ({} files rewritten, {} rows copied)",
+            c.files_before,
+            mb(c.bytes_before),
+            c.files_after,
+            mb(c.bytes_after),
+            c.files_rewritten,
+            c.rows_moved
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
 }

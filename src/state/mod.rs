@@ -7,6 +7,7 @@
 //! the journal that keeps the index in step with this database across crashes (see
 //! [`crate::ingest`]). Other modules (harvest, enrichment) keep their own tables here.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -93,6 +94,26 @@ pub struct State {
 struct HeaderCache {
     ids: std::collections::HashMap<String, i64>,
     by_id: std::collections::HashMap<i64, Arc<Header>>,
+}
+
+/// Row log files: number and size in bytes.
+type LogFiles = Vec<(u32, u64)>;
+
+/// What [`State::compact`] did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Compaction {
+    /// Row log files before.
+    pub files_before: usize,
+    /// Their bytes.
+    pub bytes_before: u64,
+    /// Row log files after.
+    pub files_after: usize,
+    /// Their bytes.
+    pub bytes_after: u64,
+    /// Files whose live rows were copied out and which were deleted.
+    pub files_rewritten: usize,
+    /// Rows copied.
+    pub rows_moved: u64,
 }
 
 /// A stored row: its key, dataset, header and encoded values.
@@ -249,6 +270,13 @@ impl State {
     /// Begins a transaction (batches are one transaction each).
     pub fn begin(&self) -> Result<()> {
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        if let Some(log) = &self.log {
+            // Under the write lock: appends go to the newest row log file (see `compact`).
+            if let Err(e) = log.borrow_mut().refresh() {
+                self.rollback();
+                return Err(e);
+            }
+        }
         Ok(())
     }
 
@@ -406,6 +434,103 @@ impl State {
             .into_iter()
             .map(|r| self.load_row(r))
             .collect()
+    }
+
+    /// Starts a new row log file and picks the older files with at least `min_garbage` of
+    /// dead bytes; also returns every file before the roll, with its size.
+    fn choose_files(&self, min_garbage: f64) -> Result<(HashSet<u32>, LogFiles)> {
+        let mut log = self.log()?;
+        log.roll()?;
+        let before = log.files()?;
+        let mut live: HashMap<u32, u64> = HashMap::new();
+        let mut st = self.conn.prepare("SELECT log_file, log_offset FROM rows")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let (file, offset): (u32, i64) = (r.get(0)?, r.get(1)?);
+            *live.entry(file).or_default() += log.record_size(file, offset as u64)?;
+        }
+        let current = log.current();
+        let chosen = before
+            .iter()
+            .filter(|(n, size)| {
+                let alive = live.get(n).copied().unwrap_or(0);
+                *n != current && *size > 0 && 1.0 - alive as f64 / *size as f64 >= min_garbage
+            })
+            .map(|(n, _)| *n)
+            .collect();
+        Ok((chosen, before))
+    }
+
+    /// Rewrites the row log without its garbage: the live records of every file in which
+    /// at least `min_garbage` (0 to 1) of the bytes are dead (rows replaced by a newer
+    /// version) are copied to a new file, then those files are deleted. Safe at any
+    /// point: each batch of moved rows is committed after its copies are on disk, and a
+    /// file is deleted only when no row refers to it; an interrupted compaction leaves
+    /// some garbage and the next one finishes the work. Needs the data directory to
+    /// itself (the caller holds the index writer, as every writer does).
+    pub fn compact(&self, min_garbage: f64, progress: impl Fn(u64)) -> Result<Compaction> {
+        // The choice is made under the write lock, after starting a new file: a writer that
+        // began earlier has committed, and every later one appends to the new file (see
+        // `begin`), so no row can arrive in a chosen file.
+        self.begin()?;
+        let chosen = self.choose_files(min_garbage);
+        self.rollback();
+        let (chosen, before) = chosen?;
+        let mut log = self.log()?;
+        // Where the rows of those files are (only theirs are kept in memory).
+        let mut refs: Vec<(String, u32, i64)> = Vec::new();
+        if !chosen.is_empty() {
+            let mut st = self
+                .conn
+                .prepare("SELECT row_key, log_file, log_offset FROM rows")?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                let file: u32 = r.get(1)?;
+                if chosen.contains(&file) {
+                    refs.push((r.get(0)?, file, r.get(2)?));
+                }
+            }
+        }
+        // In file order, so that the old files are read sequentially.
+        refs.sort_unstable_by_key(|(_, f, o)| (*f, *o));
+        let mut moved = 0u64;
+        for batch in refs.chunks(10_000) {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            let r = (|| -> Result<()> {
+                // A row another writer changed meanwhile no longer matches the UPDATE: its
+                // copy is left as garbage.
+                let mut up = self.conn.prepare_cached(
+                    "UPDATE rows SET log_file = ?2, log_offset = ?3 WHERE row_key = ?1 AND log_file = ?4 AND log_offset = ?5",
+                )?;
+                for (key, file, offset) in batch {
+                    let bytes = log.read(*file, *offset as u64)?;
+                    let (nf, no) = log.append(&bytes)?;
+                    up.execute(params![key, nf, no as i64, file, offset])?;
+                }
+                // The copies reach the disk before the rows point at them.
+                log.sync()?;
+                self.conn.execute_batch("COMMIT")?;
+                Ok(())
+            })();
+            if let Err(e) = r {
+                self.rollback();
+                return Err(e);
+            }
+            moved += batch.len() as u64;
+            progress(moved);
+        }
+        for n in &chosen {
+            log.remove(*n)?;
+        }
+        let after = log.files()?;
+        Ok(Compaction {
+            files_before: before.len(),
+            bytes_before: before.iter().map(|f| f.1).sum(),
+            files_after: after.len(),
+            bytes_after: after.iter().map(|f| f.1).sum(),
+            files_rewritten: chosen.len(),
+            rows_moved: moved,
+        })
     }
 
     /// Moves every row and alias of one process to another (a join found late).

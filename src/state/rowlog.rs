@@ -6,6 +6,8 @@
 //! appended: a row that changes gets a new record, and the old one becomes garbage. A
 //! crash can leave a partial record at the end of the last file; nothing refers to it,
 //! because the state database commits a batch only after its records are written.
+//! [`crate::state::State::compact`] copies the live records out of files that are mostly
+//! garbage and deletes those files.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -115,8 +117,79 @@ impl RowLog {
         Ok(())
     }
 
-    /// Reads the record at a position.
-    pub fn read(&mut self, file: u32, offset: u64) -> Result<Vec<u8>> {
+    /// The number of the file being appended to.
+    pub fn current(&self) -> u32 {
+        self.current
+    }
+
+    /// Starts a new file for the next records (the current one, if it holds any, is then
+    /// never appended to again). The file is created at once, so that other processes
+    /// see it at their next [`RowLog::refresh`].
+    pub fn roll(&mut self) -> Result<()> {
+        self.sync()?;
+        self.writer()?;
+        if self.len > 0 {
+            self.writer = None;
+            self.current += 1;
+            self.writer()?;
+        }
+        Ok(())
+    }
+
+    /// Moves on to the newest file if another process started one ([`RowLog::roll`], by
+    /// `secop compact`): a file that is not the newest may be deleted once its rows are
+    /// copied out, so nothing may be appended to it. Called at the start of every write
+    /// transaction, under the database's write lock.
+    pub fn refresh(&mut self) -> Result<()> {
+        let newest = self.files()?.last().map_or(self.current, |f| f.0);
+        if newest > self.current {
+            self.sync()?;
+            self.writer = None;
+            self.current = newest;
+        }
+        Ok(())
+    }
+
+    /// The log's files: number and size in bytes, in order.
+    pub fn files(&self) -> Result<Vec<(u32, u64)>> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(&self.dir)? {
+            let e = e?;
+            if let Some(n) = e
+                .file_name()
+                .to_str()
+                .and_then(|s| s.strip_suffix(".log"))
+                .and_then(|s| s.parse::<u32>().ok())
+            {
+                out.push((n, e.metadata()?.len()));
+            }
+        }
+        out.sort_unstable();
+        Ok(out)
+    }
+
+    /// Deletes a file no row refers to any more (never the current one).
+    pub fn remove(&mut self, file: u32) -> Result<()> {
+        if file == self.current {
+            return Err(Error::Other(
+                "the row log's current file cannot be removed".into(),
+            ));
+        }
+        self.readers.remove(&file);
+        let path = self.dir.join(file_name(file));
+        std::fs::remove_file(&path)
+            .map_err(|e| Error::file(&path, format!("cannot remove: {e}")))?;
+        Ok(())
+    }
+
+    /// The size of the record at a position, its length prefix included.
+    pub fn record_size(&mut self, file: u32, offset: u64) -> Result<u64> {
+        let mut len = [0u8; 4];
+        self.reader(file)?.read_exact_at(&mut len, offset)?;
+        Ok(4 + u64::from(u32::from_le_bytes(len)))
+    }
+
+    fn reader(&mut self, file: u32) -> Result<&File> {
         if file == self.current {
             // The record may still sit in the write buffer.
             self.flush()?;
@@ -127,7 +200,12 @@ impl RowLog {
                 .map_err(|e| Error::file(&path, format!("cannot read the row log: {e}")))?;
             self.readers.insert(file, f);
         }
-        let f = &self.readers[&file];
+        Ok(&self.readers[&file])
+    }
+
+    /// Reads the record at a position.
+    pub fn read(&mut self, file: u32, offset: u64) -> Result<Vec<u8>> {
+        let f = self.reader(file)?;
         let mut len = [0u8; 4];
         f.read_exact_at(&mut len, offset)?;
         let mut buf = vec![0u8; u32::from_le_bytes(len) as usize];
