@@ -16,6 +16,8 @@ c = [json.loads(a) for a in sys.argv[12:18]]
 repeat_low = float(sys.argv[18])
 mixed_low = json.loads(sys.argv[19])
 c_low = [json.loads(a) for a in sys.argv[20:22]]
+# Lines the server logged as refused (4xx) or failed (5xx) during the soak.
+failures = [line.strip() for line in open(sys.argv[22]) if line.strip()]
 
 
 def hit_rate(a, b):
@@ -26,7 +28,10 @@ def hit_rate(a, b):
 
 def row(name, r, cache="—"):
     secs = r["duration_us"] / 1e6
-    errs = r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"]
+    kinds = {k: r[k] for k in ("connect", "read", "write", "status", "timeout") if r[k]}
+    errs = str(sum(kinds.values()))
+    if kinds:
+        errs += " (" + ", ".join(f"{v} {k}" for k, v in kinds.items()) + ")"
     rare = f"{100 * r['tail'] / max(r['requests'], 1):.0f} %" if r["tail"] else "—"
     wrapped = " (tail file wrapped: some rare searches repeated)" if r["wraps"] else ""
     return (f"| {name}{wrapped} | {r['requests']:,} | {r['requests'] / secs:,.0f} | "
@@ -82,3 +87,12 @@ if rss:
           "the index files the searches touched, which the kernel can drop at any time; the "
           f"heap holds the cache, which ended with {c[5]['entries']:,} answers in "
           f"{c[5]['bytes'] / 2**20:.0f} MiB (its limit is 64 MiB).")
+    # Minute by minute, so that a plateau (the cache full) and a leak (a steady climb) differ.
+    per = 6  # samples, one every 10 s
+    minutes = [rss[i:i + per] for i in range(0, len(rss), per)]
+    series = ", ".join(f"{sum(r[1] for r in m) / len(m):.0f}" for m in minutes)
+    print(f"\nHeap (RssAnon, MiB), mean of each minute of the soak: {series}.")
+print(f"\nThe server logged {len(failures)} refused or failed requests during the soak"
+      + (":" if failures else "."))
+for line in failures[:5]:
+    print(f"\n    {line[:300]}")

@@ -3,6 +3,7 @@
 # searches at 64 connections (wrk, 2 threads), then a soak with the server's RSS sampled.
 #
 #   bash scripts/bench-http.sh        # DURATION=60 SOAK=300 CONNECTIONS=64 REPEAT=0.6 REPEAT_LOW=0.3
+#   SOAK_ONLY=1 SOAK=900 bash scripts/bench-http.sh   # a longer soak alone, printed only
 #
 # Builds bench-data/ once (see scripts/bench-lib.sh). Prints a Markdown section and writes
 # it to BENCHMARKS.md. wrk runs on the same machine as the server and takes CPU from it.
@@ -25,7 +26,9 @@ trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 start_server() {
   [ -z "$pid" ] || { kill "$pid"; wait "$pid" 2>/dev/null || true; }
   log="$work/server-$1.log"
-  "$BIN" --data-dir "$DATA" serve --addr 127.0.0.1:0 --cache-mb "$1" 2>"$log" &
+  # Refused requests (4xx) are logged at debug, with their URI: the report lists them.
+  SECOP_LOG=info,secop_bridge::http::error=debug \
+    "$BIN" --data-dir "$DATA" serve --addr 127.0.0.1:0 --cache-mb "$1" 2>"$log" &
   pid=$!
   for _ in $(seq 200); do grep -q "serving" "$log" && break; sleep 0.2; done
   url=$(grep -o 'http://127.0.0.1:[0-9]*' "$log" | head -1)
@@ -36,7 +39,9 @@ N=$(curl -s "$url/api/search?per_page=1&facets=false" | python3 -c 'import json,
 # The request mix: popular searches that repeat (the head) and rare ones that never do (the
 # tail), see scripts/bench-http-paths.py.
 curl -s "$url/api/search?per_page=100&facets=false&sort=value" >"$work/sample.json"
-python3 scripts/bench-http-paths.py "$work/sample.json" "$CORPUS" "$work/paths" "$work/tail" 1700000 >"$work/mix.json"
+# Enough rare searches for the soak (≈ 2,400 a second at the 60% mix) after the other runs.
+python3 scripts/bench-http-paths.py "$work/sample.json" "$CORPUS" "$work/paths" "$work/tail" \
+  $((660000 + SOAK * 3500)) >"$work/mix.json"
 # Separate tail lines for the warm-up, the measured run and the soak: a tail search is never
 # seen twice.
 sed -n '1,30000p' "$work/tail" >"$work/tail-warm"
@@ -53,6 +58,7 @@ run_wrk() {
   PATHS="$work/paths" TAIL="${2:-}" REPEAT="${3:-$REPEAT}" THREADS=2 \
     wrk -t2 -c"$CONNECTIONS" -d"$1"s --timeout 10s -s scripts/bench-http.lua "$url" | grep '^WRK ' | cut -c5-
 }
+if [ -z "${SOAK_ONLY:-}" ]; then
 echo "1/5 without the cache, popular searches: warming up (10 s), measuring (${DURATION} s at $CONNECTIONS connections)…" >&2
 run_wrk 10 >/dev/null
 uncached=$(run_wrk "$DURATION")
@@ -74,6 +80,7 @@ run_wrk 10 >/dev/null
 c2=$(cache_stats)
 cached=$(run_wrk "$DURATION")
 c3=$(cache_stats)
+fi
 start_server 64
 echo "5/5 soak with the cache, the mix of 2/5 (${SOAK} s), RSS every 10 s…" >&2
 : >"$work/rss"
@@ -84,7 +91,23 @@ soak=$(run_wrk "$SOAK" "$work/tail-soak")
 c5=$(cache_stats)
 kill $sampler 2>/dev/null || true
 rss >>"$work/rss"
+# What the server itself logged as refused (4xx) or failed (5xx) during the soak.
+grep -E ' refused|ERROR' "$log" | sed 's/\x1b\[[0-9;]*m//g' >"$work/soak-failures" || true
+if [ -n "${SOAK_ONLY:-}" ]; then
+  # A longer soak alone (SOAK_ONLY=1 SOAK=900): its figures, not written to BENCHMARKS.md.
+  echo "soak: $soak"
+  python3 - "$work/rss" <<'PY'
+import sys
+rss = [[int(x) / 1024 for x in l.split()] for l in open(sys.argv[1]) if l.split()]
+for i in range(0, len(rss), 6):
+    m = rss[i:i + 6]
+    print(f"minute {i // 6 + 1}: heap (RssAnon) {sum(r[1] for r in m) / len(m):.0f} MiB, "
+          f"RssFile {sum(r[2] for r in m) / len(m):.0f} MiB")
+PY
+  cat "$work/soak-failures"
+  exit 0
+fi
 python3 scripts/bench-http-report.py "$N" "$CONNECTIONS" "$DURATION" "$SOAK" "$REPEAT" "$work/rss" "$work/mix.json" \
   "$uncached" "$mixed" "$cached" "$soak" "$c0" "$c1" "$c2" "$c3" "$c4" "$c5" \
-  "$REPEAT_LOW" "$mixed_low" "$c6" "$c7" | tee "$work/section.md"
+  "$REPEAT_LOW" "$mixed_low" "$c6" "$c7" "$work/soak-failures" | tee "$work/section.md"
 write_section http <"$work/section.md"

@@ -87,6 +87,9 @@ impl From<Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // Inside the request's span, which names the URI. Debug: bad input is the client's
+        // business, but a load test or an operator can ask for it (`SECOP_LOG`).
+        tracing::debug!(status = self.status.as_u16(), code = self.code, message = %self.message, "refused");
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code.to_string(),
