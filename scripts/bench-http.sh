@@ -26,7 +26,7 @@ trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 start_server() {
   [ -z "$pid" ] || { kill "$pid"; wait "$pid" 2>/dev/null || true; }
   log="$work/server-$1.log"
-  # Refused requests (4xx) are logged at debug, with their URI: the report lists them.
+  # Refused requests (4xx) are logged at debug with the reason: the report lists them.
   SECOP_LOG=info,secop_bridge::http::error=debug \
     "$BIN" --data-dir "$DATA" serve --addr 127.0.0.1:0 --cache-mb "$1" 2>"$log" &
   pid=$!

@@ -83,6 +83,16 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A spinner with a count on a terminal; nothing in logs and pipes.
+fn spinner(template: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.set_style(indicatif::ProgressStyle::with_template(template).expect("valid template"));
+    pb
+}
+
 /// Rebuilds the index from the state.
 pub fn reindex(dir: &Path) -> anyhow::Result<ExitCode> {
     let state = State::open(dir)?;
@@ -91,17 +101,7 @@ pub fn reindex(dir: &Path) -> anyhow::Result<ExitCode> {
         std::fs::remove_dir_all(dir.join("tantivy"))?;
         SecopIndex::open(dir)
     })?;
-    // A spinner with the count on a terminal; nothing in logs and pipes.
-    let pb = if std::io::stderr().is_terminal() {
-        let pb = indicatif::ProgressBar::new_spinner();
-        pb.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {pos} processes {per_sec}")
-                .expect("valid template"),
-        );
-        pb
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let pb = spinner("{spinner} {pos} processes {per_sec}");
     let n = crate::ingest::reindex(&state, &index, |n| pb.set_position(n))?;
     pb.finish_and_clear();
     eprintln!("reindexed {n} processes");
@@ -136,16 +136,7 @@ pub fn compact(dir: &Path, a: CompactArgs) -> anyhow::Result<ExitCode> {
     // The index writer's lock keeps imports and harvests out meanwhile.
     let index = SecopIndex::open(dir)?;
     let writer = index.writer()?;
-    let pb = if std::io::stderr().is_terminal() {
-        let pb = indicatif::ProgressBar::new_spinner();
-        pb.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {pos} rows copied {per_sec}")
-                .expect("valid template"),
-        );
-        pb
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let pb = spinner("{spinner} {pos} rows copied {per_sec}");
     let c = state.compact(a.min_garbage, |n| pb.set_position(n))?;
     pb.finish_and_clear();
     drop(writer);

@@ -87,8 +87,8 @@ impl From<Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        // Inside the request's span, which names the URI. Debug: bad input is the client's
-        // business, but a load test or an operator can ask for it (`SECOP_LOG`).
+        // Debug: bad input is the client's business, but a load test or an operator can ask
+        // for it (`SECOP_LOG`; with `tower_http=debug` the request's span adds the URI).
         tracing::debug!(status = self.status.as_u16(), code = self.code, message = %self.message, "refused");
         let body = ErrorBody {
             error: ErrorDetail {
