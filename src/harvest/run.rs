@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use chrono::{Duration as Span, NaiveDateTime};
 use tokio::runtime::Runtime;
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use super::client::{ClientConfig, Purpose, SodaClient};
 use super::drift::{self, Drift};
@@ -274,6 +274,9 @@ struct Page {
     rows: Vec<Prepared>,
     fields: Option<Vec<String>>,
     keys: BTreeSet<String>,
+    /// This page's share of the stretch's page budget, returned when the page is dropped
+    /// (after it is written).
+    _held: OwnedSemaphorePermit,
 }
 
 /// How reading a stretch of a window ended.
@@ -578,6 +581,9 @@ impl Harvester<'_> {
     ) -> Result<Stretch> {
         let name = ds.source_name();
         let ahead = self.client.config().concurrency.max(1);
+        // Pages held at once, downloading, queued or being written: the concurrency, plus
+        // the one being written. Each is a few megabytes of prepared rows.
+        let budget = Arc::new(Semaphore::new(ahead + 1));
         let (tx, mut rx) = mpsc::channel::<Result<Page>>(1);
         let job = Fetch {
             client: self.client.clone(),
@@ -587,7 +593,9 @@ impl Harvester<'_> {
             limit: self.opts.page_size,
             source: Arc::from(format!("harvest:{name}")),
         };
-        let producer = self.rt.spawn(produce(job, start, expected, ahead, tx));
+        let producer = self
+            .rt
+            .spawn(produce(job, start, expected, ahead, budget, tx));
         let mut cursor = start;
         let mut hit_empty = false;
         let result = (|| -> Result<()> {
@@ -638,7 +646,9 @@ struct Fetch {
     source: Arc<str>,
 }
 
-/// Fetches pages from `start` in order, `ahead` at a time, and sends them in order. A page
+/// Fetches pages from `start` in order, up to `ahead` at a time, and sends them in order. A
+/// download starts only with a permit of `budget`, which its page holds until it has been
+/// written, so that pages waiting in the channel count against the pages fetched ahead. A page
 /// shorter than asked is not the end: the rest of its span is asked for before the next
 /// page is sent. An empty page is sent and ends the stretch.
 async fn produce(
@@ -646,15 +656,24 @@ async fn produce(
     start: u64,
     expected: u64,
     ahead: usize,
+    budget: Arc<Semaphore>,
     tx: mpsc::Sender<Result<Page>>,
 ) {
     let mut next = start;
     let mut inflight: VecDeque<(u64, u64, tokio::task::JoinHandle<Result<Page>>)> = VecDeque::new();
     loop {
         while inflight.len() < ahead && next < expected {
+            // Wait for a permit only when nothing is downloading; otherwise take the next
+            // page as soon as one is free.
+            let permit = if inflight.is_empty() {
+                budget.clone().acquire_owned().await.ok()
+            } else {
+                budget.clone().try_acquire_owned().ok()
+            };
+            let Some(permit) = permit else { break };
             let j = job.clone();
             let lim = job.limit;
-            inflight.push_back((next, lim, tokio::spawn(fetch_page(j, next, lim))));
+            inflight.push_back((next, lim, tokio::spawn(fetch_page(j, next, lim, permit))));
             next += lim;
         }
         let Some((off, lim, handle)) = inflight.pop_front() else {
@@ -680,7 +699,11 @@ async fn produce(
         let end = off + lim;
         let mut gap = off + n;
         while gap < end {
-            let p = fetch_page(job.clone(), gap, end - gap).await;
+            let Ok(permit) = budget.clone().acquire_owned().await else {
+                abort_all(inflight);
+                return;
+            };
+            let p = fetch_page(job.clone(), gap, end - gap, permit).await;
             let k = match &p {
                 Ok(p) => p.rows.len() as u64,
                 Err(_) => 0,
@@ -701,7 +724,12 @@ fn abort_all(inflight: VecDeque<(u64, u64, tokio::task::JoinHandle<Result<Page>>
 }
 
 /// One page: fetched, checked to be complete JSON, turned into rows and prepared.
-async fn fetch_page(job: Fetch, offset: u64, limit: u64) -> Result<Page> {
+async fn fetch_page(
+    job: Fetch,
+    offset: u64,
+    limit: u64,
+    held: OwnedSemaphorePermit,
+) -> Result<Page> {
     let url = job.client.resource_url(job.ds.id());
     let q = vec![
         ("$where", job.where_.clone()),
@@ -733,5 +761,6 @@ async fn fetch_page(job: Fetch, offset: u64, limit: u64) -> Result<Page> {
         rows,
         fields,
         keys,
+        _held: held,
     })
 }
