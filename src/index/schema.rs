@@ -1,12 +1,13 @@
 //! The index schema and the Spanish analyzer.
 
 use std::cell::RefCell;
+use std::sync::LazyLock;
 use tantivy::schema::{
     FAST, INDEXED, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions,
 };
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 use tantivy::{Index, schema::Field};
 
@@ -18,8 +19,9 @@ use tantivy::{Index, schema::Field};
 pub const SPANISH: &str = "es_folded_stem_v2";
 
 /// The analyzer of the `pairs` field ([`PairTokenizer`]): each two neighbouring words of
-/// [`SPANISH`], with the distance between them.
-pub const PAIRS: &str = "es_pairs_v1";
+/// [`SPANISH`] that are both common ([`is_common`]), with the distance between them. The
+/// version changes with the list of common words.
+pub const PAIRS: &str = "es_pairs_v2";
 
 /// The longest distance between the words of a pair (two stop words between them).
 pub const MAX_PAIR_GAP: usize = 3;
@@ -209,18 +211,15 @@ impl TokenStream for SpanishTokenStream<'_> {
         let bytes = self.text.as_bytes();
         loop {
             // Skip separators.
-            let rest = &self.text[self.pos..];
-            let Some(start_rel) = rest.find(char::is_alphanumeric) else {
-                self.pos = self.text.len();
+            let start = scan(self.text, self.pos, true);
+            if start == self.text.len() {
+                self.pos = start;
                 return false;
-            };
-            let start = self.pos + start_rel;
-            let end = self.text[start..]
-                .find(|c: char| !c.is_alphanumeric())
-                .map_or(self.text.len(), |e| start + e);
+            }
+            let end = scan(self.text, start, false);
             self.pos = end;
             let raw = &self.text[start..end];
-            if raw.len() > 48 * 4 || raw.chars().count() > 48 {
+            if raw.len() > 48 && (raw.len() > 48 * 4 || raw.chars().count() > 48) {
                 continue;
             }
             self.word.clear();
@@ -254,6 +253,32 @@ impl TokenStream for SpanishTokenStream<'_> {
     fn token_mut(&mut self) -> &mut Token {
         self.token
     }
+}
+
+/// The byte index of the first character at or after `from` that is alphanumeric (`alnum`)
+/// or not (`!alnum`), else the text's length. Bytes below 128 are tested without decoding:
+/// nearly all of the text is ASCII.
+fn scan(text: &str, from: usize, alnum: bool) -> usize {
+    let b = text.as_bytes();
+    let mut i = from;
+    while i < b.len() {
+        if b[i] < 0x80 {
+            if b[i].is_ascii_alphanumeric() == alnum {
+                return i;
+            }
+            i += 1;
+        } else {
+            // `i` is on a character boundary: it only ever moves by whole characters.
+            let Some(c) = text[i..].chars().next() else {
+                break;
+            };
+            if c.is_alphanumeric() == alnum {
+                return i;
+            }
+            i += c.len_utf8();
+        }
+    }
+    b.len()
 }
 
 /// Spanish function words that occur in nearly every record: indexing them made a phrase
@@ -334,6 +359,26 @@ fn stem_into(word: &str, out: &mut String) {
     });
 }
 
+/// The analysed words in at least 0.5 % of the documents of some dataset
+/// (`common_words.txt`, made by `examples/common_words.rs`).
+static COMMON_WORDS: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("common_words.txt")
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+});
+
+/// True for an analysed word common enough that a phrase with it is worth a `pairs` term.
+///
+/// Only pairs of two common words are indexed, as Lucene's CommonGrams does: a phrase
+/// with a rarer word reads positions in the few documents that have that word (at most
+/// 0.5 % of a dataset), which is fast, while a pair of common words ("prestación de
+/// servicios") would read them in most of the index. Keeping only those pairs halves the
+/// pair tokens and leaves an eighth of the distinct pair terms.
+pub fn is_common(word: &str) -> bool {
+    COMMON_WORDS.contains(word)
+}
+
 /// The term of the `pairs` field for two analysed words `gap` positions apart (1:
 /// neighbours; 2: one stop word between them).
 pub fn pair_text(first: &str, gap: usize, second: &str, out: &mut String) {
@@ -346,7 +391,7 @@ pub fn pair_text(first: &str, gap: usize, second: &str, out: &mut String) {
 }
 
 /// Emits each two neighbouring words of [`SpanishTokenizer`] as one token ([`pair_text`]),
-/// when at most [`MAX_PAIR_GAP`] positions apart.
+/// when at most [`MAX_PAIR_GAP`] positions apart and both common ([`is_common`]).
 #[derive(Clone, Default)]
 pub struct PairTokenizer {
     words: SpanishTokenizer,
@@ -360,7 +405,8 @@ pub struct PairTokenStream<'a> {
     prev: String,
     prev_pos: usize,
     prev_from: usize,
-    started: bool,
+    /// The previous word was common (false before the first word).
+    prev_common: bool,
 }
 
 impl Tokenizer for PairTokenizer {
@@ -374,7 +420,7 @@ impl Tokenizer for PairTokenizer {
             prev: String::with_capacity(32),
             prev_pos: 0,
             prev_from: 0,
-            started: false,
+            prev_common: false,
         }
     }
 }
@@ -384,7 +430,8 @@ impl TokenStream for PairTokenStream<'_> {
         while self.words.advance() {
             let w = self.words.token();
             let gap = w.position.wrapping_sub(self.prev_pos);
-            let pair = self.started && (1..=MAX_PAIR_GAP).contains(&gap);
+            let common = is_common(&w.text);
+            let pair = common && self.prev_common && (1..=MAX_PAIR_GAP).contains(&gap);
             if pair {
                 pair_text(&self.prev, gap, &w.text, &mut self.token.text);
                 self.token.offset_from = self.prev_from;
@@ -396,7 +443,7 @@ impl TokenStream for PairTokenStream<'_> {
             self.prev.push_str(&w.text);
             self.prev_pos = w.position;
             self.prev_from = w.offset_from;
-            self.started = true;
+            self.prev_common = common;
             if pair {
                 return true;
             }
@@ -469,6 +516,13 @@ mod tests {
         // One word: no pair; words too far apart (four stop words): no pair.
         assert!(pairs("hospital").is_empty());
         assert!(pairs("obra de la y a vía").is_empty());
+        // Only pairs of common words: a rare word breaks the chain on both sides.
+        assert!(is_common("servici") && is_common("profesional") && is_common("apoy"));
+        assert!(!is_common("arqueolog"));
+        assert_eq!(
+            pairs("servicios profesionales arqueológicos de apoyo"),
+            ["servici+profesional"]
+        );
     }
 
     #[test]
@@ -485,6 +539,20 @@ mod tests {
         assert_eq!(pos[1] - pos[0], 2);
         // Short words that are not function words stay.
         assert_eq!(one("IVA"), "iva");
+    }
+
+    #[test]
+    fn words_split_on_any_non_alphanumeric_character() {
+        // Separators in and out of ASCII; letters out of ASCII (º, ñ) stay in the word.
+        assert_eq!(
+            analyze("N°001–2024/Nº 7 ÑANDÚ…PIÑA·obra"),
+            ["n", "001", "2024", "nº", "7", "nandu", "pin", "obra"]
+        );
+        assert!(analyze("— … ° ·").is_empty());
+        // A word of 48 characters is kept, one of 49 is not, counted in characters.
+        let long = "á".repeat(48);
+        assert_eq!(analyze(&long).len(), 1);
+        assert!(analyze(&format!("{long}a")).is_empty());
     }
 
     #[test]

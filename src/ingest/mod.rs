@@ -249,11 +249,11 @@ impl<'a> Ingestor<'a> {
         let t0 = std::time::Instant::now();
         let mut c = Counts::default();
         let mut touched: BTreeSet<String> = BTreeSet::new();
-        let mut fresh: HashMap<String, Fragment> = HashMap::new();
+        let mut fresh: HashMap<String, Fragment> = HashMap::with_capacity(batch.len());
         // Rows this batch inserted for the first time: a process made only of them has no
         // document yet, so it is added without a delete (a delete costs memory until the
         // next commit and a lookup in every segment at commit).
-        let mut new_rows: HashSet<String> = HashSet::new();
+        let mut new_rows: HashSet<String> = HashSet::with_capacity(batch.len());
         // Processes that lost rows in this batch (moved to another key, or merged away):
         // they may have a document even if all their remaining rows are new.
         let mut lost: BTreeSet<String> = BTreeSet::new();

@@ -11,13 +11,17 @@
 //! process, whereas tantivy's positions run on from one text of a field to the next, so the
 //! phrase also matched a title ending in "prestación" followed by a description starting
 //! with "servicios" (5 of 940,740 matches). The BM25 statistics are the pair's.
+//!
+//! Only pairs of two common words are indexed ([`crate::index::schema::is_common`]): a
+//! phrase with a rarer word stays a phrase, whose positions are read only in the few
+//! documents that have that word.
 
 use tantivy::Term;
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, PhraseQuery, Query, TermQuery, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TokenStream;
 
-use crate::index::schema::{MAX_PAIR_GAP, pair_text, spanish_analyzer};
+use crate::index::schema::{MAX_PAIR_GAP, is_common, pair_text, spanish_analyzer};
 
 /// A two-word phrase run as its `pairs` term. It reports the phrase's words as its terms,
 /// so snippets highlight them in the text.
@@ -37,9 +41,10 @@ impl Query for PairQuery {
     }
 }
 
-/// The two-word phrases of a query text: for each quoted phrase that analyses to two words
-/// at most [`MAX_PAIR_GAP`] apart, its words and their distance. (tantivy's phrase query
-/// does not expose the distance, so it is read from the text.)
+/// The two-word phrases of a query text that the `pairs` field holds: for each quoted
+/// phrase that analyses to two common words at most [`MAX_PAIR_GAP`] apart, its words and
+/// their distance. (tantivy's phrase query does not expose the distance, so it is read
+/// from the text.)
 pub(crate) fn two_word_phrases(text: &str) -> Vec<(String, usize, String)> {
     let mut out = Vec::new();
     for (i, part) in text.split('"').enumerate() {
@@ -56,7 +61,7 @@ pub(crate) fn two_word_phrases(text: &str) -> Vec<(String, usize, String)> {
         }
         if let [(p1, w1), (p2, w2)] = words.as_slice() {
             let gap = p2.wrapping_sub(*p1);
-            if (1..=MAX_PAIR_GAP).contains(&gap) {
+            if (1..=MAX_PAIR_GAP).contains(&gap) && is_common(w1) && is_common(w2) {
                 out.push((w1.clone(), gap, w2.clone()));
             }
         }
@@ -132,6 +137,7 @@ mod tests {
             "PRESTACIÓN DE LOS SERVICIOS",
             "prestación de servicio de aseo",
             "obra de la y a vía",
+            "Hallazgos arqueológicos en la vía",
         ] {
             let mut d = TantivyDocument::default();
             d.add_text(f.all, text);
@@ -159,6 +165,7 @@ mod tests {
             "\"servicios de prestación\"",
             "\"servicios de prestación\" OR \"prestación servicios\"",
             "aseo \"prestación de servicios\"",
+            "\"hallazgos arqueológicos\"",
         ] {
             let phrase = parser.parse_query(text).unwrap();
             let pairs = use_pairs(phrase.box_clone(), f.pairs, &two_word_phrases(text));
@@ -169,6 +176,15 @@ mod tests {
         let p = use_pairs(q, f.pairs, &two_word_phrases("\"prestación de servicios\""));
         assert!(p.is::<PairQuery>());
         assert_eq!(docs(&*p), [0, 4]);
+        // A phrase with a rare word has no pair: it stays a phrase, and finds its document.
+        let text = "\"hallazgos arqueológicos\"";
+        let p = use_pairs(
+            parser.parse_query(text).unwrap(),
+            f.pairs,
+            &two_word_phrases(text),
+        );
+        assert!(p.is::<PhraseQuery>());
+        assert_eq!(docs(&*p), [6]);
         // Highlighting still sees the phrase's words.
         let mut n = 0;
         p.query_terms(&mut |t, _| {
@@ -184,8 +200,9 @@ mod tests {
             two_word_phrases("\"Prestación de servicios\" bogotá \"vía\" \"a b c d\""),
             [("prestacion".to_string(), 2, "servici".to_string())]
         );
-        // Too far apart, three words, no quotes.
+        // Too far apart, three words, no quotes, a word too rare to have pairs.
         assert!(two_word_phrases("\"obra de la y a vía\"").is_empty());
+        assert!(two_word_phrases("\"hallazgos arqueológicos\"").is_empty());
         assert!(two_word_phrases("\"malla vial rural\"").is_empty());
         assert!(two_word_phrases("malla vial").is_empty());
     }
