@@ -361,6 +361,45 @@ fn bad_export_requests_get_a_json_4xx() {
 }
 
 #[test]
+fn no_hits_is_an_empty_csv_but_no_ocds_package() {
+    // OCDS asks for at least one release: a 404 that says so, and no file from the CLI.
+    let nothing = "q=zzqxwv";
+    assert_eq!(total(nothing), 0);
+    let r = get(&format!("/api/export?format=ocds&{nothing}"));
+    assert_eq!(r.status(), 404);
+    let v: Value = r.json().unwrap();
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at least one release"),
+        "{v}"
+    );
+    let file = std::env::temp_dir().join(format!("secop-no-hits-{}.json", std::process::id()));
+    let out = secop(
+        demo_dir(),
+        &[
+            "export",
+            "zzqxwv",
+            "--format",
+            "ocds",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least one release"));
+    assert!(!file.exists());
+    // CSV and NDJSON of no hits are 200: the header row, or nothing.
+    let (h, b) = body(&format!("/api/export?format=csv&{nothing}"));
+    assert_eq!(h["x-total-count"], "0");
+    let text = String::from_utf8(b).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let (_, b) = body(&format!("/api/export?format=ndjson&{nothing}"));
+    assert!(b.is_empty());
+}
+
+#[test]
 fn an_abandoned_export_frees_its_slot() {
     let s = serve(demo_dir(), |c| c.max_exports = 1);
     // Start an export and drop it after the first bytes.

@@ -128,6 +128,23 @@ fn the_search_page_shows_hits_facets_sorting_and_pages() {
             .iter()
             .any(|h| h.starts_with("/api/feed.atom?q=seguros&platform=secop2"))
     );
+    assert!(exports.iter().any(|h| h.ends_with("format=ocds")));
+    // No hits: CSV still offered (its header row), OCDS not (a package needs a release).
+    let (status, _, none) = page("/?q=zzqxwv");
+    assert_eq!(status, 200);
+    let none = Html::parse_document(&none);
+    let exports: Vec<&str> = none
+        .select(&sel(".downloads a"))
+        .map(|a| a.value().attr("href").unwrap())
+        .collect();
+    assert!(
+        exports.iter().any(|h| h.ends_with("format=csv")),
+        "{exports:?}"
+    );
+    assert!(
+        !exports.iter().any(|h| h.ends_with("format=ocds")),
+        "{exports:?}"
+    );
     // The chart's data source carries the same filters.
     let chart = doc.select(&sel("#grafico")).next().unwrap();
     assert_eq!(

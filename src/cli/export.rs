@@ -41,6 +41,9 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     let params = a.filters.params(&a.query);
     let search = params.validate()?;
     let engine = Engine::new(SecopIndex::open(dir)?);
+    if a.format == Format::Ocds && engine.count(&search)? == 0 {
+        anyhow::bail!(crate::export::NO_OCDS_RELEASES);
+    }
     let qs = serde_urlencoded::to_string(&params).unwrap_or_default();
     let info = PackageInfo {
         uri: a.package_uri.clone().unwrap_or_else(|| {

@@ -15,6 +15,11 @@ use crate::model::Process;
 use crate::query::{Engine, Search};
 use crate::{Error, Result};
 
+/// Why a search without hits gets no OCDS package: the release package schema asks for
+/// at least one release (`"minItems": 1`). CSV and NDJSON exports of no hits are simply
+/// empty.
+pub const NO_OCDS_RELEASES: &str = "no process matches this search, and an OCDS release package needs at least one release; nothing was exported";
+
 /// An export format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

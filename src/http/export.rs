@@ -109,6 +109,7 @@ fn self_url(st: &AppState, uri: &Uri) -> String {
     responses(
         (status = 200, description = "Every matching process, streamed in index order (page, sort and cursor are ignored). The header X-Total-Count gives the number of processes.", content_type = "text/csv"),
         (status = 400, description = "A parameter is wrong; the message says how to fix it", body = ErrorBody),
+        (status = 404, description = "`format=ocds` and no process matches: a release package needs at least one release", body = ErrorBody),
         (status = 503, description = "Too many exports at once; retry after the Retry-After seconds", body = ErrorBody),
     )
 )]
@@ -121,6 +122,9 @@ pub async fn export(State(st): State<AppState>, uri: Uri) -> Result<Response, Ap
     let permit = st.export_permit()?;
     let s = search.clone();
     let total = st.with_engine(move |e| e.count(&s)).await?;
+    if format == Format::Ocds && total == 0 {
+        return Err(ApiError::not_found(crate::export::NO_OCDS_RELEASES));
+    }
     let info = PackageInfo {
         uri: self_url(&st, &uri),
         published: chrono::Utc::now(),

@@ -785,7 +785,10 @@ fn results_html(p: &SearchParams, s: &Search, r: &SearchResult, chart: Markup) -
                 span { "Descargar todos: " }
                 a href={ "/api/export?" (qs) (sep) "format=csv" } download { "CSV" }
                 a href={ "/api/export?" (qs) (sep) "format=ndjson" } download { "NDJSON" }
-                a href={ "/api/export?" (qs) (sep) "format=ocds" } download { "OCDS" }
+                // OCDS needs at least one release: no link to a 404.
+                @if r.total > 0 {
+                    a href={ "/api/export?" (qs) (sep) "format=ocds" } download { "OCDS" }
+                }
                 a.feed href=(feed) type="application/atom+xml" { "Suscribirse (Atom)" }
             }
             @for w in &r.warnings {
