@@ -211,12 +211,15 @@ impl TokenStream for SpanishTokenStream<'_> {
         let bytes = self.text.as_bytes();
         loop {
             // Skip separators.
-            let start = scan(self.text, self.pos, true);
-            if start == self.text.len() {
-                self.pos = start;
+            let rest = &self.text[self.pos..];
+            let Some(start_rel) = rest.find(char::is_alphanumeric) else {
+                self.pos = self.text.len();
                 return false;
-            }
-            let end = scan(self.text, start, false);
+            };
+            let start = self.pos + start_rel;
+            let end = self.text[start..]
+                .find(|c: char| !c.is_alphanumeric())
+                .map_or(self.text.len(), |e| start + e);
             self.pos = end;
             let raw = &self.text[start..end];
             if raw.len() > 48 && (raw.len() > 48 * 4 || raw.chars().count() > 48) {
@@ -253,32 +256,6 @@ impl TokenStream for SpanishTokenStream<'_> {
     fn token_mut(&mut self) -> &mut Token {
         self.token
     }
-}
-
-/// The byte index of the first character at or after `from` that is alphanumeric (`alnum`)
-/// or not (`!alnum`), else the text's length. Bytes below 128 are tested without decoding:
-/// nearly all of the text is ASCII.
-fn scan(text: &str, from: usize, alnum: bool) -> usize {
-    let b = text.as_bytes();
-    let mut i = from;
-    while i < b.len() {
-        if b[i] < 0x80 {
-            if b[i].is_ascii_alphanumeric() == alnum {
-                return i;
-            }
-            i += 1;
-        } else {
-            // `i` is on a character boundary: it only ever moves by whole characters.
-            let Some(c) = text[i..].chars().next() else {
-                break;
-            };
-            if c.is_alphanumeric() == alnum {
-                return i;
-            }
-            i += c.len_utf8();
-        }
-    }
-    b.len()
 }
 
 /// Spanish function words that occur in nearly every record: indexing them made a phrase
@@ -439,8 +416,11 @@ impl TokenStream for PairTokenStream<'_> {
                 self.token.position = self.token.position.wrapping_add(1);
                 self.token.position_length = 1;
             }
-            self.prev.clear();
-            self.prev.push_str(&w.text);
+            // Only a common word can start the next pair.
+            if common {
+                self.prev.clear();
+                self.prev.push_str(&w.text);
+            }
             self.prev_pos = w.position;
             self.prev_from = w.offset_from;
             self.prev_common = common;
