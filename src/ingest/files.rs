@@ -126,7 +126,13 @@ fn import_one(
                     line: Some(rec.line),
                     item,
                 });
-                if batch.len() >= BATCH && tx.send(std::mem::take(&mut batch)).is_err() {
+                // A full-size buffer each time: growing one by doubling copies it and
+                // faults in fresh pages again and again.
+                if batch.len() >= BATCH
+                    && tx
+                        .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                        .is_err()
+                {
                     return;
                 }
             }
