@@ -7,12 +7,14 @@
 //!   state database's generation), and reading.
 
 pub mod document;
+pub mod merge;
 pub mod packed;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
 
 use tantivy::directory::MmapDirectory;
+use tantivy::indexer::IndexWriterOptions;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
 pub use schema::Fields;
@@ -102,13 +104,21 @@ impl SecopIndex {
             .map(|n| n.get())
             .unwrap_or(1)
             .clamp(1, 4);
-        let w: IndexWriter = match self.index.writer_with_num_threads(threads, WRITER_HEAP) {
+        // One merge at a time: merges read their segments through mmap, and [`merge`]
+        // bounds what one merge reads, not what several running together do.
+        let options = IndexWriterOptions::builder()
+            .memory_budget_per_thread(WRITER_HEAP / threads)
+            .num_worker_threads(threads)
+            .num_merge_threads(1)
+            .build();
+        let w: IndexWriter = match self.index.writer_with_options(options) {
             Ok(w) => w,
             Err(tantivy::TantivyError::LockFailure(..)) => {
                 return Err(Error::Busy(self.dir.clone()));
             }
             Err(e) => return Err(e.into()),
         };
+        w.set_merge_policy(Box::new(merge::BoundedMerges::default()));
         Ok(Writer {
             w,
             fields: self.fields.clone(),
