@@ -19,7 +19,7 @@ use super::client::{ClientConfig, Purpose, SodaClient};
 use super::drift::{self, Drift};
 use super::progress;
 use super::soql::{self, TS, Window};
-use crate::index::SecopIndex;
+use crate::index::{SecopIndex, merge};
 use crate::ingest::{Counts, Ingestor, Prepared, prepare};
 use crate::sources::Dataset;
 use crate::state::State;
@@ -174,7 +174,8 @@ pub fn harvest(
     });
     let state = State::open(data_dir)?;
     progress::init(&state)?;
-    let index = SecopIndex::open(data_dir)?;
+    // Its budget is 500 MB: smaller merges (more segments) than an import's.
+    let index = SecopIndex::open(data_dir)?.with_merge_bound(merge::HARVEST_MAX_MERGED_DOCS);
     let mut ing = Ingestor::new(&state, &index, "harvest", &describe(opts))?;
     ing.set_commit_every(opts.commit_every);
     let mut h = Harvester {

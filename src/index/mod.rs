@@ -35,6 +35,8 @@ pub struct SecopIndex {
     /// A reader that follows commits (also those of other processes).
     pub reader: IndexReader,
     dir: PathBuf,
+    /// The most documents a merge of this process's writer reads ([`merge`]).
+    merge_bound: u32,
 }
 
 impl SecopIndex {
@@ -70,6 +72,7 @@ impl SecopIndex {
             fields,
             reader,
             dir,
+            merge_bound: merge::MAX_MERGED_DOCS,
         })
     }
 
@@ -98,6 +101,13 @@ impl SecopIndex {
         dir_size(&self.dir)
     }
 
+    /// Bounds the merges of the writers opened from here on at `max_docs` documents a
+    /// merge (see [`merge`]; the harvester takes a tighter bound than the import).
+    pub fn with_merge_bound(mut self, max_docs: u32) -> SecopIndex {
+        self.merge_bound = max_docs;
+        self
+    }
+
     /// Opens the single writer. Another process writing gives [`Error::Busy`].
     pub fn writer(&self) -> Result<Writer> {
         let threads = std::thread::available_parallelism()
@@ -118,7 +128,7 @@ impl SecopIndex {
             }
             Err(e) => return Err(e.into()),
         };
-        w.set_merge_policy(Box::new(merge::BoundedMerges::default()));
+        w.set_merge_policy(Box::new(merge::BoundedMerges::new(self.merge_bound)));
         Ok(Writer {
             w,
             fields: self.fields.clone(),
