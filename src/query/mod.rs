@@ -745,8 +745,8 @@ fn plain_syntax(text: &str) -> String {
 /// with one block-max WAND threshold for the whole index. `TopDocs::order_by_score` starts
 /// from zero in every segment, so each segment scores blocks that the best hits of the
 /// segments before it already rule out; bounded merges (`crate::index::merge`) leave a
-/// million documents in 15-20 segments, where that shows (p50 and p99 ≈ 15 % lower on the
-/// core benchmark's index). Segments are read in order and a document must beat the
+/// million documents in 15-20 segments, where that shows (the p50 and p99 of plain queries
+/// ≈ 15 % lower on the core benchmark's index). Segments are read in order and a document must beat the
 /// current k-th score strictly, so ties go to the lower address, as the cursor of the next
 /// page expects (`TopDocs` with a small limit can drop such a tie).
 pub fn top_by_score(
