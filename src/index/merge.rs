@@ -37,12 +37,6 @@ pub struct BoundedMerges {
     max_docs: u32,
 }
 
-impl Default for BoundedMerges {
-    fn default() -> Self {
-        BoundedMerges::new(MAX_MERGED_DOCS)
-    }
-}
-
 impl BoundedMerges {
     /// A policy whose merges read at most `max_docs` documents.
     pub fn new(max_docs: u32) -> Self {
@@ -144,10 +138,10 @@ mod tests {
     fn small_segments_merge_as_the_log_policy_says() {
         let inv = inventory();
         let segs = segments(&inv, &[10_000; 8]);
-        let merges = merged_sizes(&BoundedMerges::default(), &segs);
+        let merges = merged_sizes(&BoundedMerges::new(MAX_MERGED_DOCS), &segs);
         assert_eq!(merges, vec![vec![10_000; 8]]);
         // Seven are not enough for the log policy.
-        assert!(merged_sizes(&BoundedMerges::default(), &segs[..7]).is_empty());
+        assert!(merged_sizes(&BoundedMerges::new(MAX_MERGED_DOCS), &segs[..7]).is_empty());
     }
 
     #[test]

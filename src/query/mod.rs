@@ -746,9 +746,9 @@ fn plain_syntax(text: &str) -> String {
 /// from zero in every segment, so each segment scores blocks that the best hits of the
 /// segments before it already rule out; bounded merges (`crate::index::merge`) leave a
 /// million documents in 15-20 segments, where that shows (the p50 and p99 of plain queries
-/// ≈ 15 % lower on the core benchmark's index). Segments are read in order and a document must beat the
-/// current k-th score strictly, so ties go to the lower address, as the cursor of the next
-/// page expects (`TopDocs` with a small limit can drop such a tie).
+/// ≈ 15 % lower on the core benchmark's index). Segments are read in order and a document
+/// must beat the current k-th score strictly, so ties go to the lower address, as the
+/// cursor of the next page expects (`TopDocs` with a small limit can drop such a tie).
 pub fn top_by_score(
     searcher: &Searcher,
     query: &dyn Query,
@@ -783,13 +783,14 @@ pub fn top_by_score(
     ))?;
     // The worst of the best k at the top: the one a better hit replaces.
     let mut heap: BinaryHeap<Reverse<Hit>> = BinaryHeap::with_capacity(k + 1);
+    // The score to beat: the k-th best so far, once there are k.
+    let bar = |heap: &BinaryHeap<Reverse<Hit>>| match heap.peek() {
+        Some(Reverse(h)) if heap.len() == k => h.0,
+        _ => Score::MIN,
+    };
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         let ord = ord as u32;
         let alive = reader.alive_bitset();
-        let bar = |heap: &BinaryHeap<Reverse<Hit>>| match heap.peek() {
-            Some(Reverse(h)) if heap.len() == k => h.0,
-            _ => Score::MIN,
-        };
         let mut threshold = bar(&heap);
         weight.for_each_pruning(threshold, reader, &mut |doc, score| {
             if alive.is_some_and(|a| a.is_deleted(doc)) {
