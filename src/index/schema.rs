@@ -211,15 +211,12 @@ impl TokenStream for SpanishTokenStream<'_> {
         let bytes = self.text.as_bytes();
         loop {
             // Skip separators.
-            let rest = &self.text[self.pos..];
-            let Some(start_rel) = rest.find(char::is_alphanumeric) else {
-                self.pos = self.text.len();
+            let start = scan(self.text, self.pos, true);
+            if start == self.text.len() {
+                self.pos = start;
                 return false;
-            };
-            let start = self.pos + start_rel;
-            let end = self.text[start..]
-                .find(|c: char| !c.is_alphanumeric())
-                .map_or(self.text.len(), |e| start + e);
+            }
+            let end = scan(self.text, start, false);
             self.pos = end;
             let raw = &self.text[start..end];
             if raw.len() > 48 && (raw.len() > 48 * 4 || raw.chars().count() > 48) {
@@ -256,6 +253,31 @@ impl TokenStream for SpanishTokenStream<'_> {
     fn token_mut(&mut self) -> &mut Token {
         self.token
     }
+}
+
+/// The first position at or after `from` whose character is alphanumeric (`alnum`) or not
+/// (`!alnum`), else the text's length. ASCII bytes are tested directly: most of the text
+/// is ASCII, and `char::is_alphanumeric` decodes and looks up every character.
+fn scan(text: &str, from: usize, alnum: bool) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = from;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii() {
+            if b.is_ascii_alphanumeric() == alnum {
+                return i;
+            }
+            i += 1;
+        } else {
+            // `i` is at a character boundary: only whole characters are skipped.
+            let c = text[i..].chars().next().expect("a character at a boundary");
+            if c.is_alphanumeric() == alnum {
+                return i;
+            }
+            i += c.len_utf8();
+        }
+    }
+    bytes.len()
 }
 
 /// Spanish function words that occur in nearly every record: indexing them made a phrase
@@ -533,6 +555,31 @@ mod tests {
         let long = "á".repeat(48);
         assert_eq!(analyze(&long).len(), 1);
         assert!(analyze(&format!("{long}a")).is_empty());
+    }
+
+    #[test]
+    fn the_byte_scan_splits_words_as_the_unicode_classes_do() {
+        // `scan` against `char::is_alphanumeric` on every boundary of mixed text.
+        let texts = [
+            "ALCALDÍA de Medellín, 2.024-ÑÚ",
+            "N°001–2024/Nº 7 ÑANDÚ…PIÑA·obra",
+            "  x\u{301}y 😀 ½ ٣٤ 中文 a_b ",
+            "",
+            "—",
+        ];
+        for t in texts {
+            for from in (0..=t.len()).filter(|&i| t.is_char_boundary(i)) {
+                let rest = &t[from..];
+                let alnum = rest
+                    .find(char::is_alphanumeric)
+                    .map_or(t.len(), |i| from + i);
+                let other = rest
+                    .find(|c: char| !c.is_alphanumeric())
+                    .map_or(t.len(), |i| from + i);
+                assert_eq!(scan(t, from, true), alnum, "{t:?} from {from}");
+                assert_eq!(scan(t, from, false), other, "{t:?} from {from}");
+            }
+        }
     }
 
     #[test]
