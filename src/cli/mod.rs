@@ -63,7 +63,8 @@ pub enum Command {
     Serve(serve::Args),
     /// Rebuild the index from the state database (after an upgrade).
     Reindex,
-    /// Reclaim the row log's space taken by old versions of changed rows.
+    /// Reclaim the row log's space taken by old versions of changed rows, and merge the
+    /// index's small segments (faster searches).
     Compact(stats::CompactArgs),
 }
 

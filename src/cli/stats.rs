@@ -128,23 +128,43 @@ fn share(s: &str) -> Result<f64, String> {
     }
 }
 
+/// What `secop compact` did: the row log's figures, and the index's under `index`.
+#[derive(serde::Serialize)]
+struct Compacted {
+    #[serde(flatten)]
+    rows: crate::state::Compaction,
+    index: crate::index::Consolidation,
+}
+
 /// Copies the live rows out of row log files that are mostly old versions and deletes
 /// those files. A changed row (a harvest re-reads its overlap window every run) appends
-/// its new version and leaves the old one behind.
+/// its new version and leaves the old one behind. Then merges the index's small segments
+/// ([`crate::index::Writer::consolidate`]): an import or harvest leaves up to seven of
+/// each size, and each costs every search a lookup per term.
 pub fn compact(dir: &Path, a: CompactArgs) -> anyhow::Result<ExitCode> {
     let state = State::open(dir)?;
     // The index writer's lock keeps imports and harvests out meanwhile.
     let index = SecopIndex::open(dir)?;
-    let writer = index.writer()?;
+    let mut writer = index.writer()?;
     let pb = spinner("{spinner} {pos} rows copied {per_sec}");
     let c = state.compact(a.min_garbage, |n| pb.set_position(n))?;
     pb.finish_and_clear();
-    drop(writer);
+    let pb = spinner("{spinner} merging index segments: {pos} of {len} merges");
+    // A merge of up to 300,000 documents takes a while: keep the spinner moving.
+    pb.enable_steady_tick(std::time::Duration::from_millis(200));
+    let ix = writer.consolidate(|done, of| {
+        pb.set_length(of as u64);
+        pb.set_position(done as u64);
+    })?;
+    pb.finish_and_clear();
+    writer.finish()?;
+    let c = Compacted { rows: c, index: ix };
     let mut out = std::io::stdout().lock();
     if a.json {
         serde_json::to_writer_pretty(&mut out, &c)?;
         writeln!(out)?;
     } else {
+        let (c, ix) = (&c.rows, &c.index);
         let mb = |b: u64| b as f64 / 1e6;
         writeln!(
             out,
@@ -155,6 +175,11 @@ pub fn compact(dir: &Path, a: CompactArgs) -> anyhow::Result<ExitCode> {
             mb(c.bytes_after),
             c.files_rewritten,
             c.rows_moved
+        )?;
+        writeln!(
+            out,
+            "index: {} segments → {} ({} merges)",
+            ix.segments_before, ix.segments_after, ix.merges
         )?;
     }
     Ok(ExitCode::SUCCESS)

@@ -132,6 +132,7 @@ impl SecopIndex {
         Ok(Writer {
             w,
             fields: self.fields.clone(),
+            merge_bound: self.merge_bound,
         })
     }
 }
@@ -152,6 +153,18 @@ fn dir_size(dir: &Path) -> u64 {
 pub struct Writer {
     w: IndexWriter,
     fields: Fields,
+    merge_bound: u32,
+}
+
+/// What [`Writer::consolidate`] did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Consolidation {
+    /// Segments before.
+    pub segments_before: usize,
+    /// Segments after.
+    pub segments_after: usize,
+    /// Merges run.
+    pub merges: usize,
 }
 
 impl Writer {
@@ -192,6 +205,46 @@ impl Writer {
     pub fn rollback(&mut self) -> Result<()> {
         self.w.rollback()?;
         Ok(())
+    }
+
+    /// Merges the committed segments under the merge bound into as few as the bound allows
+    /// ([`merge::consolidation`]), one merge at a time, so memory stays within what one
+    /// bounded merge reads. Merges keep the last commit's payload (the generation), so the
+    /// state and the index stay in step; documents added since that commit are not touched.
+    pub fn consolidate(&mut self, mut progress: impl FnMut(usize, usize)) -> Result<Consolidation> {
+        // The policy would start merges of its own when ours end: none meanwhile.
+        self.w
+            .set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        let r = self.consolidate_inner(&mut progress);
+        self.w
+            .set_merge_policy(Box::new(merge::BoundedMerges::new(self.merge_bound)));
+        r
+    }
+
+    fn consolidate_inner(
+        &mut self,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Consolidation> {
+        let index = self.w.index().clone();
+        let before = index.searchable_segment_metas()?;
+        let merges = merge::consolidation(&before, self.merge_bound);
+        let segments_before = before.len();
+        // A live `SegmentMeta` keeps its files from garbage collection.
+        drop(before);
+        for (i, m) in merges.iter().enumerate() {
+            progress(i, merges.len());
+            self.w.merge(&m.0).wait()?;
+        }
+        progress(merges.len(), merges.len());
+        if !merges.is_empty() {
+            // The merged segments' files go now, not at the next commit.
+            self.w.garbage_collect_files().wait()?;
+        }
+        Ok(Consolidation {
+            segments_before,
+            segments_after: index.searchable_segment_metas()?.len(),
+            merges: merges.len(),
+        })
     }
 
     /// Waits for background merges, then releases the writer.
