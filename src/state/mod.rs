@@ -353,7 +353,8 @@ impl State {
             return Ok(*id);
         }
         let sig = header.signature();
-        if let Some(&id) = self.headers.borrow().ids.get(&sig) {
+        let known = self.headers.borrow().ids.get(&sig).copied();
+        if let Some(id) = known {
             self.headers.borrow_mut().last = Some((header.clone(), id));
             return Ok(id);
         }
@@ -743,4 +744,34 @@ pub fn harvest_summary(state: &State) -> Result<serde_json::Value> {
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(serde_json::Value::Array(rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(names: &[&str]) -> Arc<Header> {
+        Arc::new(Header::new(names.iter().map(|s| s.to_string()).collect()))
+    }
+
+    #[test]
+    fn a_header_keeps_its_id_whatever_arc_carries_it() {
+        let d = tempfile::tempdir().unwrap();
+        let state = State::open(d.path()).unwrap();
+        let (a, b) = (header(&["x", "y"]), header(&["x", "z"]));
+        let id_a = state.header_id(&a).unwrap();
+        let id_b = state.header_id(&b).unwrap();
+        assert_ne!(id_a, id_b);
+        // The same columns in a new Arc (a harvest makes one a page), alternating.
+        for _ in 0..3 {
+            assert_eq!(state.header_id(&header(&["x", "y"])).unwrap(), id_a);
+            assert_eq!(state.header_id(&b).unwrap(), id_b);
+            assert_eq!(state.header_id(&a).unwrap(), id_a);
+        }
+        // And after a reopen, from the database.
+        drop(state);
+        let state = State::open(d.path()).unwrap();
+        assert_eq!(state.header_id(&header(&["x", "z"])).unwrap(), id_b);
+        assert_eq!(state.header(id_a).unwrap().names(), a.names());
+    }
 }
