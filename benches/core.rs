@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use rusqlite::params;
 use secop_bridge::index::SecopIndex;
 use secop_bridge::normalize::unspsc::Unspsc;
-use secop_bridge::query::{Engine, SearchParams};
+use secop_bridge::query::{Engine, SearchParams, SearchResult};
 use support::*;
 
 /// Realistic queries: what providers and journalists type.
@@ -373,6 +373,85 @@ fn build_pg(engine: &Engine, pg: &Pg) -> (Duration, u64) {
     (took, size as u64)
 }
 
+/// Query `i` of [`QUERIES`] on our engine, with its department and minimum value when
+/// `filtered`: the time and the result.
+fn our_search(engine: &Engine, i: usize, filtered: bool) -> (Duration, SearchResult) {
+    let params = SearchParams {
+        q: Some(QUERIES[i].to_string()),
+        per_page: Some("10".into()),
+        department: filtered.then(|| DEPTS[i % DEPTS.len()].to_string()),
+        min_value: filtered.then(|| MIN_VALUE.to_string()),
+        ..SearchParams::default()
+    };
+    let s = params.validate().unwrap();
+    let t = Instant::now();
+    let r = engine.search(&s, false).unwrap();
+    (t.elapsed(), r)
+}
+
+/// `secop compact` on the big index, then the query mix on it and on the index as
+/// imported (whose open reader keeps the old segments mapped), alternating query by query
+/// so that both see the same load. Returns the report's paragraph.
+fn after_compact(dir: &Path, imported: &Engine, runs: usize) -> String {
+    let mut cmd = Command::new(secop_bin());
+    cmd.arg("--data-dir").arg(dir).args(["compact", "--json"]);
+    eprintln!("secop compact …");
+    let (took, rss, out) = run_measured(cmd);
+    let c: serde_json::Value = serde_json::from_str(&out).expect("compact --json");
+    let compacted = Engine::new(SecopIndex::open(dir).unwrap());
+    let mut lat = [Lat::default(), Lat::default()];
+    for run in 0..=runs {
+        for i in 0..QUERIES.len() {
+            for filtered in [false, true] {
+                for (k, engine) in [imported, &compacted].into_iter().enumerate() {
+                    let (d, _) = our_search(engine, i, filtered);
+                    if run > 0 {
+                        let l = &mut lat[k];
+                        if filtered {
+                            &mut l.filtered
+                        } else {
+                            &mut l.plain
+                        }
+                        .push(d);
+                    }
+                }
+            }
+        }
+    }
+    let segments = |k: &str| c["index"][k].as_u64().unwrap_or(0);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\n### After `secop compact`\n\n`secop compact` merged the small segments of the same index: {} segments → {} in {:.1} s (peak RSS {}). \
+         The same queries again on both, alternating query by query, {runs} runs after a warm-up:\n",
+        segments("segments_before"),
+        segments("segments_after"),
+        took.as_secs_f64(),
+        mb(rss)
+    );
+    let _ = writeln!(s, "| index | queries | p50 | p99 |\n|---|---|---:|---:|");
+    for (name, l) in [
+        (
+            format!("as imported ({} segments)", segments("segments_before")),
+            &lat[0],
+        ),
+        (
+            format!("after compact ({} segments)", segments("segments_after")),
+            &lat[1],
+        ),
+    ] {
+        for (kind, v) in [("no filter", &l.plain), ("with filters", &l.filtered)] {
+            let _ = writeln!(
+                s,
+                "| {name} | {kind} | {:.2} ms | {:.2} ms |",
+                pct(v, 50.0),
+                pct(v, 99.0)
+            );
+        }
+    }
+    s
+}
+
 #[derive(Default)]
 struct Lat {
     plain: Vec<Duration>,
@@ -449,17 +528,7 @@ fn main() {
         for (i, q) in QUERIES.iter().enumerate() {
             let dept = DEPTS[i % DEPTS.len()];
             for filtered in [false, true] {
-                let params = SearchParams {
-                    q: Some(q.to_string()),
-                    per_page: Some("10".into()),
-                    department: filtered.then(|| dept.to_string()),
-                    min_value: filtered.then(|| MIN_VALUE.to_string()),
-                    ..SearchParams::default()
-                };
-                let s = params.validate().unwrap();
-                let t = Instant::now();
-                let r = engine.search(&s, false).unwrap();
-                let d = t.elapsed();
+                let (d, r) = our_search(&engine, i, filtered);
                 let t = Instant::now();
                 let n = if filtered {
                     fts_filtered
@@ -509,6 +578,8 @@ fn main() {
             }
         }
     }
+
+    let compact_report = after_compact(&base.join("core-1m"), &engine, runs);
 
     // Report.
     let rate = |i: &Import| i.rows as f64 / i.time.as_secs_f64();
@@ -638,6 +709,7 @@ fn main() {
             }
         );
     }
+    s.push_str(&compact_report);
     println!("{s}");
     write_section("core", &s);
 }
