@@ -128,6 +128,11 @@ fn share(s: &str) -> Result<f64, String> {
     }
 }
 
+/// `n` things, in English: "1 merge", "2 merges".
+fn count(n: usize, thing: &str) -> String {
+    format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
+}
+
 /// What `secop compact` did: the row log's figures, and the index's under `index`.
 #[derive(serde::Serialize)]
 struct Compacted {
@@ -178,8 +183,10 @@ pub fn compact(dir: &Path, a: CompactArgs) -> anyhow::Result<ExitCode> {
         )?;
         writeln!(
             out,
-            "index: {} segments → {} ({} merges)",
-            ix.segments_before, ix.segments_after, ix.merges
+            "index: {} → {} ({})",
+            count(ix.segments_before, "segment"),
+            ix.segments_after,
+            count(ix.merges, "merge")
         )?;
     }
     Ok(ExitCode::SUCCESS)
