@@ -43,6 +43,9 @@ pub fn collect(dir: &Path, engine: &Engine) -> Result<serde_json::Value> {
         "partial": buckets("partial").get("1").cloned().unwrap_or(0.into()),
         "index_bytes": idx.size_on_disk(),
     });
+    let (segments, mergeable) = idx.segments()?;
+    v["index_segments"] = segments.into();
+    v["index_segments_mergeable"] = mergeable.into();
     if let Some(state) = State::open_read_only(dir)? {
         let rows: serde_json::Map<String, serde_json::Value> = state
             .rows_per_dataset()?

@@ -297,6 +297,14 @@ fn bad_rows_are_quarantined_and_the_rest_goes_on() {
         all.contains("mixed.csv:3 wrong column count: expected 3, found 2"),
         "{all}"
     );
+    // `secop stats` sums the run up in words.
+    let out = secop(d.path(), &["stats"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let run = text.lines().find(|l| l.contains(" import ")).unwrap_or("");
+    assert!(
+        run.contains("read 4, new ") && run.ends_with("quarantined 4"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -377,6 +385,9 @@ fn compact_reclaims_old_row_versions_and_keeps_the_live_ones() {
     let again = secop_json(d.path(), &["compact"]);
     assert_eq!(again["rows_moved"], 0, "{again}");
     assert_eq!(again["index"]["merges"], 0, "{again}");
+    let stats = secop_json(d.path(), &["stats"]);
+    assert_eq!(stats["index_segments"], 1, "{stats}");
+    assert_eq!(stats["index_segments_mergeable"], 0, "{stats}");
     assert_eq!(doc, secop_json(d.path(), &["show", "CO1.BDOS.10558939"]));
     // The row is read from its new place: rebuilding the index gives the same record, and
     // a later change still lands.

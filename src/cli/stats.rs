@@ -62,7 +62,17 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
         writeln!(out, "  {k:<10} {n}")?;
     }
     writeln!(out, "partial      {}", v["partial"])?;
-    writeln!(out, "index size   {} bytes", v["index_bytes"])?;
+    let segments = v["index_segments"].as_u64().unwrap_or(0) as usize;
+    write!(
+        out,
+        "index        {:.1} MB in {}",
+        v["index_bytes"].as_u64().unwrap_or(0) as f64 / 1e6,
+        count(segments, "segment")
+    )?;
+    match v["index_segments_mergeable"].as_u64().unwrap_or(0) {
+        0 => writeln!(out)?,
+        n => writeln!(out, " (secop compact would merge {n} of them)")?,
+    }
     if let Some(q) = v.get("quarantined") {
         writeln!(out, "quarantined  {q} rows (secop stats --quarantine)")?;
     }
@@ -76,7 +86,7 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
                 r["kind"].as_str().unwrap_or(""),
                 r["started_at"].as_str().unwrap_or(""),
                 r["status"].as_str().unwrap_or(""),
-                r["counts"]
+                run_summary(&r["counts"])
             )?;
         }
     }
@@ -126,6 +136,32 @@ fn share(s: &str) -> Result<f64, String> {
             "{s:?} is not a share between 0 and 1 (for example 0.25)"
         )),
     }
+}
+
+/// A run's counts in a line: the row counts, unreadable files and the error; other
+/// shapes as they are stored.
+fn run_summary(c: &serde_json::Value) -> String {
+    const KEYS: [&str; 5] = ["read", "new", "changed", "unchanged", "quarantined"];
+    // A failed run keeps its counts under `counts`, beside the `error`.
+    let counts = c.get("counts").unwrap_or(c);
+    if !KEYS.iter().all(|k| counts[k].is_u64()) {
+        return c.to_string();
+    }
+    let mut s = KEYS
+        .iter()
+        .map(|k| format!("{k} {}", counts[k]))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let unreadable = c["files"]
+        .as_array()
+        .map_or(0, |f| f.iter().filter(|f| !f["error"].is_null()).count());
+    if unreadable > 0 {
+        s.push_str(&format!("; {} unreadable", count(unreadable, "file")));
+    }
+    if let Some(e) = c["error"].as_str() {
+        s.push_str(&format!("; error: {e}"));
+    }
+    s
 }
 
 /// `n` things, in English: "1 merge", "2 merges".

@@ -256,7 +256,7 @@ pub async fn duplicates(
 #[utoipa::path(
     get,
     path = "/api/stats",
-    responses((status = 200, description = "Documents per platform and dataset, the last harvest of each source, index size, runs, quarantine, and the search cache (entries, bytes, hits, misses, shared)", body = Object))
+    responses((status = 200, description = "Documents per platform and dataset, the last harvest of each source, index size and segments (and how many `secop compact` would merge), runs, quarantine, and the search cache (entries, bytes, hits, misses, shared)", body = Object))
 )]
 pub async fn stats(State(st): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     let dir = st.config.data_dir.clone();

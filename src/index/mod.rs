@@ -101,6 +101,17 @@ impl SecopIndex {
         dir_size(&self.dir)
     }
 
+    /// The committed segments, and how many of them `secop compact` would merge
+    /// ([`merge::consolidation`]).
+    pub fn segments(&self) -> Result<(usize, usize)> {
+        let metas = self.index.searchable_segment_metas()?;
+        let mergeable = merge::consolidation(&metas, self.merge_bound)
+            .iter()
+            .map(|m| m.0.len())
+            .sum();
+        Ok((metas.len(), mergeable))
+    }
+
     /// Bounds the merges of the writers opened from here on at `max_docs` documents a
     /// merge (see [`merge`]; the harvester takes a tighter bound than the import).
     pub fn with_merge_bound(mut self, max_docs: u32) -> SecopIndex {
