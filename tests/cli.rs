@@ -403,3 +403,56 @@ fn compact_reclaims_old_row_versions_and_keeps_the_live_ones() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("between 0 and 1"));
 }
+
+#[test]
+fn a_directory_imports_the_data_files_in_it() {
+    let d = tempfile::tempdir().unwrap();
+    let downloads = d.path().join("downloads");
+    std::fs::create_dir_all(downloads.join("2025")).unwrap();
+    std::fs::create_dir_all(downloads.join(".cache")).unwrap();
+    std::fs::create_dir_all(d.path().join("empty")).unwrap();
+    let mut row: serde_json::Value =
+        serde_json::from_str(include_str!("data/p6dx-row.json")).unwrap();
+    write(&downloads, "a.jsonl", &format!("{row}\n"));
+    row["id_del_proceso"] = "CO1.REQ.777".into();
+    row["id_del_portafolio"] = "CO1.BDOS.777".into();
+    write(&downloads.join("2025"), "b.JSON", &format!("[{row}]"));
+    // Not data: left out, not reported.
+    write(&downloads, "LEEME.txt", "descargado de datos.gov.co");
+    write(&downloads.join(".cache"), "c.jsonl", "not even JSON\n");
+    let empty = d.path().join("empty");
+    let args = [
+        "import",
+        downloads.to_str().unwrap(),
+        empty.to_str().unwrap(),
+    ];
+    let r = secop_json(d.path(), &args);
+    let files: Vec<String> = r["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let p = std::path::PathBuf::from(f["path"].as_str().unwrap());
+            p.strip_prefix(d.path()).unwrap().display().to_string()
+        })
+        .collect();
+    // In name order, at any depth; the empty directory is reported, not fatal.
+    assert_eq!(
+        files,
+        ["downloads/2025/b.JSON", "downloads/a.jsonl", "empty"],
+        "{r}"
+    );
+    assert_eq!(r["total"]["read"], 2, "{r}");
+    assert_eq!(r["total"]["quarantined"], 0, "{r}");
+    assert!(
+        r["files"][2]["error"]
+            .as_str()
+            .unwrap()
+            .contains("a directory without data files"),
+        "{r}"
+    );
+    assert_eq!(
+        secop_json(d.path(), &["show", "CO1.BDOS.777"])["key"],
+        "secop2:CO1.BDOS.777"
+    );
+}

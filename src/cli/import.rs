@@ -15,7 +15,9 @@ use crate::sources::datasets;
 /// Load downloaded files into the index.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Files to load: SODA JSON arrays, JSON lines, API-named CSV or web-export CSV, plain or gzipped.
+    /// Files to load: SODA JSON arrays, JSON lines, API-named CSV or web-export CSV, plain or
+    /// gzipped. A directory stands for the data files in it, at any depth (names ending in
+    /// .json, .jsonl, .ndjson or .csv, gzipped or not; hidden ones left out), in name order.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// The dataset of the files (p6dx-8zbt, jbjy-vk9h, f789-7hwg, qddk-cgux or a source
@@ -25,6 +27,50 @@ pub struct Args {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Each file as given, and each directory as the data files in it ([`is_data_file`], at
+/// any depth, hidden ones left out, in name order). A directory without any stays as it
+/// is, and the import reports it.
+fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::with_capacity(paths.len());
+    for p in paths {
+        if !p.is_dir() {
+            out.push(p.clone());
+            continue;
+        }
+        let walk = walkdir::WalkDir::new(p)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        let before = out.len();
+        for e in walk {
+            match e {
+                Ok(e) if e.file_type().is_file() && is_data_file(e.path()) => {
+                    out.push(e.into_path());
+                }
+                Ok(_) => {}
+                Err(e) => eprintln!("secop: {e}"),
+            }
+        }
+        if out.len() == before {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+/// True for a name that a data file of datos.gov.co has: `.json`, `.jsonl`, `.ndjson` or
+/// `.csv`, gzipped (`.gz`) or not, in any case.
+fn is_data_file(p: &Path) -> bool {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    [".json", ".jsonl", ".ndjson", ".csv"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
 }
 
 struct Bar(ProgressBar);
@@ -83,7 +129,7 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
         Some(b) => b,
         None => &Silent,
     };
-    let reports = import_files(dir, &a.files, dataset, progress)?;
+    let reports = import_files(dir, &expand(&a.files), dataset, progress)?;
     if let Some(b) = &bar {
         b.0.finish_and_clear();
     }

@@ -67,7 +67,16 @@ pub fn import_files(
     let mut ing = Ingestor::new(&state, &index, "import", &args)?;
     let mut reports = Vec::new();
     for path in paths {
-        let report = match import_one(&mut ing, path, dataset, progress) {
+        // `secop import` expands directories; one left here held no data file.
+        let result = if path.is_dir() {
+            Err(Error::file(
+                path,
+                "a directory without data files (.json, .jsonl, .ndjson or .csv, gzipped or not)",
+            ))
+        } else {
+            import_one(&mut ing, path, dataset, progress)
+        };
+        let report = match result {
             Ok(r) => r,
             Err(e @ (Error::Sqlite(_) | Error::Index(_) | Error::Io(_) | Error::Busy(_))) => {
                 // The state or the index failed: stop, keep what was committed.
