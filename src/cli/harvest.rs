@@ -279,6 +279,7 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
         if q > 0 {
             eprintln!("{q} rows quarantined with their reason: see `secop stats --quarantine`");
         }
+        super::stats::compact_hint(dir);
     }
     match &report.error {
         Some(e) => {

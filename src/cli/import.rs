@@ -178,6 +178,7 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
                 total.quarantined
             );
         }
+        super::stats::compact_hint(dir);
     }
     for r in &reports {
         if r.error.is_some() && a.json {

@@ -164,6 +164,21 @@ fn run_summary(c: &serde_json::Value) -> String {
     s
 }
 
+/// After an import or a harvest: says so when `secop compact` would merge many small
+/// segments (a big import leaves 10-20; each costs every search a lookup per term).
+pub(crate) fn compact_hint(dir: &Path) {
+    /// Below this, merging gains too little to mention.
+    const WORTH_IT: usize = 8;
+    let Ok((segments, mergeable)) = SecopIndex::open(dir).and_then(|i| i.segments()) else {
+        return;
+    };
+    if mergeable >= WORTH_IT {
+        eprintln!(
+            "the index is in {segments} segments: `secop compact` would merge {mergeable} of them, for faster searches"
+        );
+    }
+}
+
 /// `n` things, in English: "1 merge", "2 merges".
 fn count(n: usize, thing: &str) -> String {
     format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
