@@ -18,8 +18,9 @@ use tantivy::indexer::{LogMergePolicy, MergeCandidate, MergePolicy};
 /// The most documents a merge reads, and so the largest segment it makes, by default
 /// (import, reindex, enrichment): ≈ 220 MB of index for SECOP rows (≈ 730 bytes a
 /// document, stored JSON included), within the import's 1 GB. Fewer, larger segments
-/// search faster: the core benchmark's 1.14 M documents end in 17 segments (22 with the
-/// harvester's bound, and a filtered p99 of 10.3 ms instead of 8.0).
+/// search faster: the core benchmark's 1.14 M documents end in 11-17 segments (22 with
+/// the harvester's bound, and a filtered p99 of 10.3 ms instead of 8.0), 5 after
+/// `secop compact` ([`consolidation`]).
 pub const MAX_MERGED_DOCS: u32 = 300_000;
 
 /// The bound for the harvester, whose budget is 500 MB: ≈ 73 MB of index a merge.
