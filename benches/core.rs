@@ -406,13 +406,7 @@ fn after_compact(dir: &Path, imported: &Engine, runs: usize) -> String {
                 for (k, engine) in [imported, &compacted].into_iter().enumerate() {
                     let (d, _) = our_search(engine, i, filtered);
                     if run > 0 {
-                        let l = &mut lat[k];
-                        if filtered {
-                            &mut l.filtered
-                        } else {
-                            &mut l.plain
-                        }
-                        .push(d);
+                        lat[k].of(filtered).push(d);
                     }
                 }
             }
@@ -456,6 +450,17 @@ fn after_compact(dir: &Path, imported: &Engine, runs: usize) -> String {
 struct Lat {
     plain: Vec<Duration>,
     filtered: Vec<Duration>,
+}
+
+impl Lat {
+    /// The samples of the queries with filters or without.
+    fn of(&mut self, filtered: bool) -> &mut Vec<Duration> {
+        if filtered {
+            &mut self.filtered
+        } else {
+            &mut self.plain
+        }
+    }
 }
 
 fn main() {
@@ -558,22 +563,13 @@ fn main() {
                     hits.2 += pgd.map_or(0, |x| x.1 as u64);
                     continue;
                 }
-                let (a, b, c) = if filtered {
-                    (
-                        &mut ours.filtered,
-                        &mut sqlite.filtered,
-                        &mut postgres.filtered,
-                    )
-                } else {
-                    (&mut ours.plain, &mut sqlite.plain, &mut postgres.plain)
-                };
-                a.push(d);
-                b.push(dq);
+                ours.of(filtered).push(d);
+                sqlite.of(filtered).push(dq);
                 let e = per_query.entry((i, filtered)).or_default();
                 e.0.push(d);
                 e.1.push(dq);
                 if let Some((x, _)) = pgd {
-                    c.push(x);
+                    postgres.of(filtered).push(x);
                 }
             }
         }

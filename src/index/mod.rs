@@ -168,7 +168,7 @@ pub struct Writer {
 }
 
 /// What [`Writer::consolidate`] did.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Consolidation {
     /// Segments before.
     pub segments_before: usize,
