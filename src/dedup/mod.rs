@@ -366,6 +366,92 @@ pub struct Scan {
     pub pairs: Vec<DuplicatePair>,
     /// Counts and time.
     pub stats: ScanStats,
+    /// Set when the answer was selected from the report of every entity (see
+    /// [`Scan::select`]) rather than scanned for this request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<ReportInfo>,
+}
+
+/// The lowest score the report of every entity keeps: below it, ask for one entity.
+pub const REPORT_MIN_SCORE: f64 = 0.5;
+
+/// Most pairs the report of every entity keeps (the best), so that its memory is bounded
+/// whatever the index (≈ 2.5 KB a pair).
+pub const REPORT_MAX_PAIRS: usize = 20_000;
+
+/// Where an answer selected from the report of every entity comes from.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct ReportInfo {
+    /// When the report was computed (RFC 3339, UTC).
+    pub computed_at: String,
+    /// An id of the index contents it was computed on (hex): a commit makes a new report.
+    pub index_version: String,
+    /// The lowest score it keeps ([`REPORT_MIN_SCORE`]).
+    pub min_score: f64,
+    /// The time window it compared, in days.
+    pub window_days: u32,
+    /// True when it found more than [`REPORT_MAX_PAIRS`] pairs and kept only the best:
+    /// `found` then counts only the kept pairs that pass the filters.
+    pub truncated: bool,
+}
+
+impl Scan {
+    /// Scans every entity for a report that answers later requests: pairs from
+    /// [`REPORT_MIN_SCORE`], both kinds, the best [`REPORT_MAX_PAIRS`], with `threads`
+    /// workers (the server leaves a core to searches).
+    pub fn report(
+        index: &SecopIndex,
+        window_days: u32,
+        threads: usize,
+        index_version: u64,
+    ) -> Result<Scan> {
+        let opts = DuplicateOptions {
+            nit: None,
+            min_score: REPORT_MIN_SCORE,
+            window_days,
+            limit: Some(REPORT_MAX_PAIRS),
+            cross_platform_only: false,
+            threads,
+        };
+        let mut s = scan(index, &opts)?;
+        s.report = Some(ReportInfo {
+            computed_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            index_version: format!("{index_version:016x}"),
+            min_score: REPORT_MIN_SCORE,
+            window_days,
+            truncated: s.stats.found > s.pairs.len() as u64,
+        });
+        Ok(s)
+    }
+
+    /// The answer to `opts` (every entity: no `nit`) taken from this report: the pairs at
+    /// or above the score, of the kind asked, best first, at most `limit`; `found` counts
+    /// the pairs that pass the filters. The other counts are the report's run.
+    pub fn select(&self, opts: &DuplicateOptions) -> Result<Scan> {
+        opts.validate()?;
+        let floor = self.report.as_ref().map_or(0.0, |r| r.min_score);
+        if opts.nit.is_none() && opts.min_score < floor {
+            return Err(Error::bad_request(format!(
+                "min_score below {floor} needs nit= (one entity): the report of every entity keeps pairs from {floor}"
+            )));
+        }
+        let matching = self.pairs.iter().filter(|p| {
+            p.score >= opts.min_score
+                && (!opts.cross_platform_only || p.kind == PairKind::CrossPlatform)
+        });
+        let found = matching.clone().count();
+        let pairs = matching
+            .take(opts.limit.unwrap_or(usize::MAX))
+            .cloned()
+            .collect();
+        let mut stats = self.stats.clone();
+        stats.found = found as u64;
+        Ok(Scan {
+            pairs,
+            stats,
+            report: self.report.clone(),
+        })
+    }
 }
 
 /// Finds the duplicate pairs: best first, at or above `min_score`.
@@ -441,7 +527,11 @@ pub fn scan(index: &SecopIndex, opts: &DuplicateOptions) -> Result<Scan> {
         pairs.truncate(l);
     }
     stats.took_ms = t0.elapsed().as_secs_f64() * 1000.0;
-    Ok(Scan { pairs, stats })
+    Ok(Scan {
+        pairs,
+        stats,
+        report: None,
+    })
 }
 
 /// A loaded process: its features, and where to read it again to show it.

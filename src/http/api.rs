@@ -4,13 +4,16 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{Uri, header};
+use std::time::Duration;
+
+use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use utoipa::OpenApi;
 
 use super::AppState;
+use super::duplicates_report::Lookup;
 use super::error::{ApiError, ErrorBody};
 use super::views::{MonthlyResponse, ProcessResponse, SearchResponse};
 use crate::query::SearchParams;
@@ -100,14 +103,8 @@ pub fn params_from(uri: &Uri) -> Result<(SearchParams, bool), ApiError> {
 pub async fn search(State(st): State<AppState>, uri: Uri) -> Result<Response, ApiError> {
     let (params, facets) = params_from(&uri)?;
     let s = params.validate()?;
-    // The generation changes with every commit the reader follows: no stale answers.
-    let generation = st
-        .engine
-        .index()
-        .reader
-        .searcher()
-        .generation()
-        .generation_id();
+    // Changes with every commit the reader follows: no stale answers.
+    let generation = st.engine.index().contents_id();
     let key = format!("{generation}|{facets}|{s:?}");
     let (page, per_page) = (s.page, s.per_page);
     let engine = st.clone();
@@ -212,23 +209,58 @@ pub async fn transition(
     Ok(Json(t))
 }
 
-/// Indexes above this size need `nit` for `/api/duplicates`: a scan of every entity then
-/// takes longer than a request may (the CLI runs it: `secop duplicates`).
-pub const DUPLICATES_SCAN_MAX_DOCS: u64 = 300_000;
-
-/// Runs the duplicate detector for the parameters of a request (shared with the page).
+/// Runs the duplicate detector for the parameters of a request (shared with the page): one
+/// entity is scanned at once; every entity is answered from the background report
+/// ([`super::duplicates_report`]), or a 503 with `Retry-After` while it is computed.
 pub async fn run_duplicates(
     st: &AppState,
     params: crate::dedup::DuplicateParams,
 ) -> Result<crate::dedup::Scan, ApiError> {
     let opts = params.validate()?;
-    if opts.nit.is_none() && st.engine.index().num_docs() > DUPLICATES_SCAN_MAX_DOCS {
-        return Err(ApiError::bad_request(format!(
-            "give nit= (or the entity's name): scanning every entity of {} processes takes too long for a request; `secop duplicates` runs it from the command line",
-            st.engine.index().num_docs()
-        )));
+    if opts.nit.is_some() {
+        return st
+            .with_engine(move |e| crate::dedup::scan(e.index(), &opts))
+            .await;
     }
-    st.with_engine(move |e| crate::dedup::scan(e.index(), &opts))
+    let wait = (st.config.request_timeout / 2).min(Duration::from_secs(5));
+    match duplicates_report(st, opts.window_days, wait).await {
+        Lookup::Ready(report) => Ok(report.select(&opts)?),
+        Lookup::Pending {
+            running,
+            retry_after,
+        } => Err(ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "report_pending",
+            message: format!(
+                "the duplicate report of every entity has been computing for {} s; retry in {} s, or give nit= for one entity at once",
+                running.as_secs(),
+                retry_after.as_secs()
+            ),
+            retry_after: Some(retry_after.as_secs()),
+        }),
+        Lookup::Failed(m) => {
+            tracing::error!(error = %m, "duplicate report failed");
+            Err(ApiError::from(crate::Error::Other(m)))
+        }
+    }
+}
+
+/// The duplicate report of every entity for the index's current generation and `window`
+/// days, started when missing, awaited for at most `wait`. It leaves a core to searches.
+pub async fn duplicates_report(st: &AppState, window: u32, wait: Duration) -> Lookup {
+    let index = st.engine.index();
+    let generation = index.contents_id();
+    // ≈ 60,000 documents a second on one thread of this machine's cores.
+    let estimate = Duration::from_secs_f64(index.num_docs() as f64 / 60_000.0);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .saturating_sub(1)
+        .max(1);
+    let engine = st.engine.clone();
+    st.duplicates
+        .obtain(generation, window, wait, estimate, move || {
+            crate::dedup::Scan::report(engine.index(), window, threads, generation)
+        })
         .await
 }
 
@@ -238,8 +270,9 @@ pub async fn run_duplicates(
     path = "/api/duplicates",
     params(crate::dedup::DuplicateParams),
     responses(
-        (status = 200, description = "Pairs best first, each with the score between 0 and 1, the reasons in Spanish and both originals' links; with the run's counts", body = crate::dedup::Scan),
-        (status = 400, description = "A parameter is wrong, or nit is missing on a large index", body = ErrorBody),
+        (status = 200, description = "Pairs best first, each with the score between 0 and 1, the reasons in Spanish and both originals' links; with the run's counts. Without nit, the pairs come from the report of every entity, computed once per index generation (`report` says when)", body = crate::dedup::Scan),
+        (status = 400, description = "A parameter is wrong (without nit, min_score must be at least 0.5)", body = ErrorBody),
+        (status = 503, description = "Without nit: the report of every entity is being computed; retry after the Retry-After seconds", body = ErrorBody),
     )
 )]
 pub async fn duplicates(

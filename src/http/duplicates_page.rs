@@ -61,8 +61,9 @@ fn body(params: &DuplicateParams, scan: Option<&Scan>, message: Option<&str>) ->
     html! {
         h1 { "Procesos publicados dos veces" }
         p.lead {
-            "Un proceso vive en una sola plataforma. Aquí están los procesos de una entidad que parecen publicados "
-            "en SECOP I y en SECOP II, o dos veces en la misma, con un puntaje y las razones."
+            "Un proceso vive en una sola plataforma. Aquí están los procesos que parecen publicados "
+            "en SECOP I y en SECOP II, o dos veces en la misma, con un puntaje y las razones: "
+            "los de una entidad si escribe su NIT o su nombre, si no los de todas."
         }
         form.search method="get" action="/duplicados" {
             div.filters {
@@ -84,6 +85,12 @@ fn body(params: &DuplicateParams, scan: Option<&Scan>, message: Option<&str>) ->
                 (format_int(s.stats.documents)) " procesos de "
                 (format_int(s.stats.entities)) " entidades ("
                 (format!("{:.0}", s.stats.took_ms)) " ms)."
+                @if let Some(r) = &s.report {
+                    " Informe de todas las entidades calculado el "
+                    (r.computed_at.replace('T', " a las ").trim_end_matches('Z')) " UTC"
+                    @if r.truncated { ", limitado a los " (format_int(crate::dedup::REPORT_MAX_PAIRS as u64)) " mejores pares" }
+                    "; se recalcula cuando el índice cambia."
+                }
             }
             @if s.pairs.is_empty() {
                 p { "Ningún par alcanza el puntaje. Las entidades publican a menudo procesos casi iguales pero distintos (contratos mensuales, por ejemplo): no se cuentan como duplicados." }
@@ -102,27 +109,31 @@ pub async fn duplicates_page(State(st): State<AppState>, uri: Uri) -> Response {
             let m = format!("No se pudo leer la dirección: {e}");
             return page(
                 StatusCode::BAD_REQUEST,
+                html! {},
                 body(&DuplicateParams::default(), None, Some(&m)),
             );
         }
     };
-    let asked = params.nit.as_deref().is_some_and(|n| !n.trim().is_empty());
-    if !asked && st.engine.index().num_docs() > super::api::DUPLICATES_SCAN_MAX_DOCS {
-        return page(
-            StatusCode::OK,
-            body(
-                &params,
-                None,
-                Some("Escriba el NIT o el nombre de una entidad."),
-            ),
-        );
-    }
     match run_duplicates(&st, params.clone()).await {
-        Ok(scan) => page(StatusCode::OK, body(&params, Some(&scan), None)),
-        Err(e) => page(e.status, body(&params, None, Some(&e.message))),
+        Ok(scan) => page(StatusCode::OK, html! {}, body(&params, Some(&scan), None)),
+        Err(e) if e.code == "report_pending" => {
+            // Reload by itself when the report should be ready.
+            let secs = e.retry_after.unwrap_or(5).clamp(2, 60);
+            let head = html! { meta http-equiv="refresh" content=(secs); };
+            let m = format!(
+                "Se está calculando el informe de todas las entidades; esta página se recargará en {secs} s. \
+                 Para una sola entidad, escriba su NIT o su nombre."
+            );
+            page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                head,
+                body(&params, None, Some(&m)),
+            )
+        }
+        Err(e) => page(e.status, html! {}, body(&params, None, Some(&e.message))),
     }
 }
 
-fn page(status: StatusCode, b: Markup) -> Response {
-    html_response(status, layout("Duplicados", "/duplicados", html! {}, b))
+fn page(status: StatusCode, head: Markup, b: Markup) -> Response {
+    html_response(status, layout("Duplicados", "/duplicados", head, b))
 }

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod cache;
 pub mod duplicates_page;
+pub mod duplicates_report;
 pub mod error;
 pub mod export;
 pub mod feed;
@@ -88,6 +89,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Answers of recent searches.
     pub cache: Arc<cache::ResponseCache>,
+    /// The duplicate reports of every entity (requests without `nit`).
+    pub duplicates: Arc<duplicates_report::Reports>,
     inflight: Arc<Semaphore>,
     admission: Arc<Semaphore>,
     exports: Arc<Semaphore>,
@@ -104,6 +107,7 @@ impl AppState {
             )),
             exports: Arc::new(Semaphore::new(config.max_exports.max(1))),
             cache: Arc::new(cache::ResponseCache::new(config.cache_bytes)),
+            duplicates: Arc::default(),
             config: Arc::new(config),
         }
     }
@@ -241,6 +245,11 @@ pub async fn run(
         let addr = listener.local_addr()?;
         Arc::make_mut(&mut state.config).public_url = Some(format!("http://{addr}"));
     }
+    // The default duplicate report, so that its first visitor finds it ready.
+    let warm = state.clone();
+    tokio::spawn(async move {
+        api::duplicates_report(&warm, crate::dedup::DEFAULT_WINDOW_DAYS, Duration::ZERO).await
+    });
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await

@@ -91,6 +91,20 @@ impl SecopIndex {
             .unwrap_or(0))
     }
 
+    /// An id of what the reader sees: a hash of its segments and their deletes. A commit
+    /// that changes anything changes it; a reload that changes nothing keeps it (tantivy's
+    /// searcher generation counts reloads instead). Keys caches of answers.
+    pub fn contents_id(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let searcher = self.reader.searcher();
+        let mut h = rustc_hash::FxHasher::default();
+        for (segment, deletes) in searcher.generation().segments() {
+            segment.hash(&mut h);
+            deletes.hash(&mut h);
+        }
+        h.finish()
+    }
+
     /// Number of documents visible to the reader.
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
