@@ -456,3 +456,82 @@ fn a_directory_imports_the_data_files_in_it() {
         "secop2:CO1.BDOS.777"
     );
 }
+
+/// Runs `secop --data-dir DIR ARGS…` with `input` on standard input.
+fn secop_piped(dir: &std::path::Path, args: &[&str], input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_secop"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("SECOP_DATA_DIR")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    // Written from a thread: the child may fill its stdout before reading all of stdin.
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    out
+}
+
+#[test]
+fn standard_input_imports_like_a_file() {
+    // A gzipped download piped in (`curl … | secop import -`) gives what the file gives.
+    let file = root().join("fixtures/secop2/procesos.p6dx-8zbt.jsonl.gz");
+    let piped = tempfile::tempdir().unwrap();
+    let out = secop_piped(
+        piped.path(),
+        &["import", "-", "--json"],
+        &std::fs::read(&file).unwrap(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["files"][0]["path"], "standard input", "{r}");
+    assert_eq!(r["files"][0]["dataset"], "p6dx-8zbt", "{r}");
+    let direct = tempfile::tempdir().unwrap();
+    let d = secop_json(direct.path(), &["import", file.to_str().unwrap()]);
+    assert!(d["total"]["read"].as_u64().unwrap() > 100, "{d}");
+    assert_eq!(r["total"], d["total"]);
+    let docs = |dir: &std::path::Path| secop_json(dir, &["stats"])["documents"].clone();
+    assert_eq!(docs(piped.path()), docs(direct.path()));
+    // Piped again: nothing new.
+    let again = secop_piped(
+        piped.path(),
+        &["import", "-", "--json"],
+        &std::fs::read(&file).unwrap(),
+    );
+    let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(again["total"]["new"], 0, "{again}");
+    assert_eq!(again["total"]["changed"], 0, "{again}");
+    // A broken line is quarantined under the name of standard input.
+    let row: serde_json::Value = serde_json::from_str(include_str!("data/p6dx-row.json")).unwrap();
+    let mixed = format!("{row}\n{{\"id_del_proceso\": \n");
+    let out = secop_piped(piped.path(), &["import", "-"], mixed.as_bytes());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let q = secop_json(piped.path(), &["stats", "--quarantine"]);
+    assert!(
+        q.as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["source"] == "standard input" && x["line"] == 2),
+        "{q}"
+    );
+    // Nothing piped: a one-line error naming standard input, and a failure.
+    let out = secop_piped(piped.path(), &["import", "-"], b"");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("standard input"), "{err}");
+}

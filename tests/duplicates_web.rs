@@ -113,7 +113,10 @@ fn every_entity_is_answered_from_the_report() {
     let found_low = low["stats"]["found"].as_u64().unwrap();
     assert!(found_low >= pairs.len() as u64);
     let (_, one) = get("min_score=0.5&limit=1");
-    assert_eq!(one["pairs"].as_array().unwrap().len(), 1.min(found_low as usize));
+    assert_eq!(
+        one["pairs"].as_array().unwrap().len(),
+        1.min(found_low as usize)
+    );
     assert_eq!(one["stats"]["found"].as_u64().unwrap(), found_low);
     assert_eq!(one["pairs"][0], low["pairs"][0]);
     let (_, cross) = get("min_score=0.5&cross_platform=true");
@@ -127,7 +130,10 @@ fn every_entity_is_answered_from_the_report() {
     // Below the report's floor, one entity must be named; with it, the scan runs.
     let (status, e) = get("min_score=0.3");
     assert_eq!(status, 400);
-    assert!(e["error"]["message"].as_str().unwrap().contains("nit="), "{e}");
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("nit="),
+        "{e}"
+    );
     let (status, one_entity) = get("min_score=0.3&nit=800015991");
     assert_eq!(status, 200, "{one_entity}");
     assert!(one_entity.get("report").is_none());

@@ -18,6 +18,7 @@ pub struct Args {
     /// Files to load: SODA JSON arrays, JSON lines, API-named CSV or web-export CSV, plain or
     /// gzipped. A directory stands for the data files in it, at any depth (names ending in
     /// .json, .jsonl, .ndjson or .csv, gzipped or not; hidden ones left out), in name order.
+    /// `-` reads standard input (`curl … | secop import -`).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// The dataset of the files (p6dx-8zbt, jbjy-vk9h, f789-7hwg, qddk-cgux or a source
@@ -35,7 +36,7 @@ pub struct Args {
 fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::with_capacity(paths.len());
     for p in paths {
-        if !p.is_dir() {
+        if !p.is_dir() || crate::sources::reader::is_stdin(p) {
             out.push(p.clone());
             continue;
         }
@@ -75,9 +76,28 @@ fn is_data_file(p: &Path) -> bool {
 
 struct Bar(ProgressBar);
 
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template(
+        "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} {prefix} {bytes_per_sec} ETA {eta}",
+    )
+    .expect("valid template")
+    .progress_chars("=> ")
+}
+
+fn spinner_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {msg} {bytes} {prefix} {bytes_per_sec}")
+        .expect("valid template")
+}
+
 impl Progress for Bar {
     fn start(&self, path: &Path, size: u64) {
         self.0.reset();
+        // Standard input has no size: no bar or ETA, the bytes read and the rate.
+        self.0.set_style(if size == 0 {
+            spinner_style()
+        } else {
+            bar_style()
+        });
         self.0.set_length(size);
         self.0.set_message(
             path.file_name()
@@ -114,17 +134,7 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
         })?),
         None => None,
     };
-    let bar = (std::io::stderr().is_terminal() && !a.json).then(|| {
-        let pb = ProgressBar::new(0);
-        pb.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} {prefix} {bytes_per_sec} ETA {eta}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        Bar(pb)
-    });
+    let bar = (std::io::stderr().is_terminal() && !a.json).then(|| Bar(ProgressBar::new(0)));
     let progress: &dyn Progress = match &bar {
         Some(b) => b,
         None => &Silent,

@@ -68,7 +68,7 @@ pub fn import_files(
     let mut reports = Vec::new();
     for path in paths {
         // `secop import` expands directories; one left here held no data file.
-        let result = if path.is_dir() {
+        let result = if path.is_dir() && !reader::is_stdin(path) {
             Err(Error::file(
                 path,
                 "a directory without data files (.json, .jsonl, .ndjson or .csv, gzipped or not)",
@@ -109,6 +109,8 @@ fn import_one(
     progress: &dyn Progress,
 ) -> Result<FileReport> {
     let src = reader::open(path, dataset)?;
+    // The name the reader gives it (standard input has none).
+    let path = &src.path.clone();
     let ds = src.dataset;
     let format = src.format;
     let bytes = src.progress.clone();

@@ -88,15 +88,32 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// Opens a file, detects compression, format and dataset.
+/// The path that stands for standard input (`curl … | secop import -`).
+pub const STDIN: &str = "-";
+
+/// How standard input is named in reports, quarantine entries and errors.
+pub const STDIN_NAME: &str = "standard input";
+
+/// True when `path` stands for standard input ([`STDIN`]).
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == STDIN
+}
+
+/// Opens a file (or standard input, [`STDIN`]), detects compression, format and dataset.
 ///
 /// `dataset` overrides detection (`--dataset`). Errors name the file and say what to do.
 pub fn open(path: &Path, dataset: Option<&'static dyn Dataset>) -> Result<FileSource> {
-    let file = File::open(path).map_err(|e| Error::file(path, format!("cannot open: {e}")))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    // Standard input has no size: progress shows the bytes read.
+    let (input, size, path): (Box<dyn Read + Send>, u64, &Path) = if is_stdin(path) {
+        (Box::new(std::io::stdin()), 0, Path::new(STDIN_NAME))
+    } else {
+        let file = File::open(path).map_err(|e| Error::file(path, format!("cannot open: {e}")))?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        (Box::new(file), size, path)
+    };
     let progress = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let counting = Counting {
-        inner: file,
+        inner: input,
         count: progress.clone(),
     };
     let mut raw = BufReader::with_capacity(1 << 16, counting);
