@@ -480,6 +480,31 @@ mod fuzz {
         "facets",
     ];
 
+    /// The keys of the other endpoints.
+    const MORE_KEYS: &[&str] = &[
+        "min_score",
+        "window_days",
+        "limit",
+        "cross_platform",
+        "threshold",
+        "min_processes",
+        "format",
+        "id",
+    ];
+
+    const PATHS: &[&str] = &[
+        "/api/monthly",
+        "/api/transition",
+        "/api/duplicates",
+        "/api/export",
+        "/api/feed.atom",
+        "/api/processes/{id}",
+        "/",
+        "/transicion",
+        "/duplicados",
+        "/procesos/{id}",
+    ];
+
     proptest! {
         // Bounded for CI; set PROPTEST_CASES for a longer run.
         #![proptest_config(ProptestConfig {
@@ -500,6 +525,33 @@ mod fuzz {
                 prop_assert!(status < 500, "{qs} → {status} {body}");
                 if status >= 400 {
                     prop_assert!(body["error"]["message"].is_string(), "{qs} → {body}");
+                }
+                Ok(())
+            })?;
+        }
+
+        /// Every other endpoint and page, with keys of every endpoint: never a 5xx (a
+        /// report still computing is the one allowed 503), and a 4xx says why.
+        #[test]
+        fn no_5xx_on_any_endpoint(
+            path in 0..PATHS.len(),
+            params in proptest::collection::vec((0..KEYS.len() + MORE_KEYS.len(), any::<String>()), 0..6),
+            id in "[\\PC/%.:]{0,30}",
+        ) {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let pairs: Vec<(String, String)> = params
+                    .into_iter()
+                    .map(|(k, v)| (KEYS.iter().chain(MORE_KEYS).nth(k).unwrap().to_string(), v))
+                    .collect();
+                let qs = serde_urlencoded::to_string(&pairs).unwrap();
+                let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+                let url = format!("{}?{qs}", PATHS[path].replace("{id}", &id));
+                let (status, body) = get(&url).await;
+                let pending = status == 503 && body["error"]["code"] == "report_pending";
+                prop_assert!(status < 500 || pending, "{url} → {status} {body}");
+                if status >= 400 && url.starts_with("/api/") {
+                    prop_assert!(body["error"]["message"].is_string(), "{url} → {body}");
                 }
                 Ok(())
             })?;
