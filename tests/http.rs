@@ -282,6 +282,7 @@ async fn openapi_describes_every_endpoint() {
         "/api/monthly",
         "/api/transition",
         "/api/duplicates",
+        "/api/top",
         "/api/export",
         "/api/feed.atom",
         "/api/stats",
@@ -490,18 +491,22 @@ mod fuzz {
         "min_processes",
         "format",
         "id",
+        "by",
+        "order",
     ];
 
     const PATHS: &[&str] = &[
         "/api/monthly",
         "/api/transition",
         "/api/duplicates",
+        "/api/top",
         "/api/export",
         "/api/feed.atom",
         "/api/processes/{id}",
         "/",
         "/transicion",
         "/duplicados",
+        "/quien",
         "/procesos/{id}",
     ];
 

@@ -11,6 +11,7 @@ mod search;
 mod serve;
 mod show;
 mod stats;
+mod top;
 mod transition;
 
 use std::path::PathBuf;
@@ -57,6 +58,8 @@ pub enum Command {
     Stats(stats::Args),
     /// How far entities have moved from SECOP I to SECOP II, month by month.
     Transition(transition::Args),
+    /// Who buys and who wins in a search: buyers or suppliers by value or processes.
+    Top(Box<top::Args>),
     /// Stream every hit of a search as CSV, NDJSON or an OCDS release package.
     Export(Box<export::Args>),
     /// Serve the search API and the web page (indexes the bundled demo data on an empty data directory).
@@ -117,6 +120,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Duplicates(a) => duplicates::run(&dir, a),
         Command::Stats(a) => stats::run(&dir, a),
         Command::Transition(a) => transition::run(&dir, a),
+        Command::Top(a) => top::run(&dir, *a),
         Command::Export(a) => export::run(&dir, *a),
         Command::Serve(a) => serve::run_cmd(&dir, a),
         Command::Reindex => stats::reindex(&dir),

@@ -31,6 +31,7 @@ use crate::query::SearchParams;
         process,
         monthly,
         transition,
+        top,
         duplicates,
         super::export::export,
         super::feed::feed,
@@ -45,7 +46,8 @@ use crate::query::SearchParams;
         ErrorBody,
         crate::model::Process,
         crate::transition::Transition,
-        crate::dedup::Scan
+        crate::dedup::Scan,
+        crate::query::top::Top
     ))
 )]
 pub struct ApiDoc;
@@ -57,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/processes/{id}", get(process))
         .route("/api/monthly", get(monthly))
         .route("/api/transition", get(transition))
+        .route("/api/top", get(top))
         .route("/api/duplicates", get(duplicates))
         .route("/api/export", get(super::export::export))
         .route("/api/feed.atom", get(super::feed::feed))
@@ -183,6 +186,63 @@ pub async fn monthly(
     let s = params.validate()?;
     let months = st.with_engine(move |e| e.monthly(&s)).await?;
     Ok(Json(MonthlyResponse { months }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct TopQuery {
+    #[serde(flatten)]
+    params: SearchParams,
+    #[serde(flatten)]
+    top: crate::query::top::TopParams,
+}
+
+/// The search and the top parameters of a query string, checked.
+pub fn top_from(
+    uri: &Uri,
+) -> Result<
+    (
+        SearchParams,
+        crate::query::Search,
+        crate::query::top::TopParams,
+    ),
+    ApiError,
+> {
+    let q: TopQuery = serde_urlencoded::from_str(uri.query().unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(format!("cannot read the query string: {e}")))?;
+    let s = q.params.validate()?;
+    q.top.validate()?;
+    Ok((q.params, s, q.top))
+}
+
+/// Who buys and who wins: the buyers or the suppliers of a search's hits.
+#[utoipa::path(
+    get,
+    path = "/api/top",
+    params(SearchParams, crate::query::top::TopParams),
+    responses(
+        (status = 200, description = "The biggest buyers or suppliers of the hits, by value or number of processes, with their shares; counted exactly over every hit", body = crate::query::top::Top),
+        (status = 400, description = "A parameter is wrong", body = ErrorBody),
+        (status = 503, description = "Too many searches at once; retry after the Retry-After seconds", body = ErrorBody),
+    )
+)]
+pub async fn top(State(st): State<AppState>, uri: Uri) -> Result<Response, ApiError> {
+    let (_, s, params) = top_from(&uri)?;
+    let (by, order, limit) = params.validate()?;
+    let generation = st.engine.index().contents_id();
+    let key = format!("top|{generation}|{by:?}|{order:?}|{limit}|{s:?}");
+    let engine = st.clone();
+    let (body, source) = st
+        .cache
+        .get_or_compute(key, || async move {
+            let t = engine
+                .with_engine(move |e| e.top(&s, by, order, limit))
+                .await?;
+            serde_json::to_vec(&t)
+                .map(Bytes::from)
+                .map_err(|e| ApiError::from(crate::Error::Other(e.to_string())))
+        })
+        .await?;
+    Ok(json_bytes(body, source.as_str()))
 }
 
 /// How far entities have moved from SECOP I to SECOP II.

@@ -12,6 +12,7 @@ pub mod duplicates_report;
 pub mod error;
 pub mod export;
 pub mod feed;
+pub mod top_page;
 pub mod transition_page;
 pub mod views;
 pub mod web;

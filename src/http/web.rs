@@ -34,6 +34,7 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 pub const NAV: &[(&str, &str)] = &[
     ("/", "Buscar"),
     ("/transicion", "Transición"),
+    ("/quien", "Quién gana"),
     ("/duplicados", "Duplicados"),
 ];
 
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(search_page))
         .route("/transicion", get(super::transition_page::transition_page))
         .route("/duplicados", get(super::duplicates_page::duplicates_page))
+        .route("/quien", get(super::top_page::top_page))
         .route("/procesos/{*id}", get(process_page))
         .route("/assets/{name}", get(asset))
         .route("/favicon.ico", get(favicon))
@@ -317,7 +319,7 @@ fn status_tag(s: Status) -> Markup {
 // The search page.
 
 /// Link to the search page with changed parameters (back to the first page).
-fn link_with(p: &SearchParams, change: impl FnOnce(&mut SearchParams)) -> String {
+pub(crate) fn link_with(p: &SearchParams, change: impl FnOnce(&mut SearchParams)) -> String {
     let mut q = p.clone();
     q.page = None;
     q.cursor = None;
@@ -790,6 +792,9 @@ fn results_html(p: &SearchParams, s: &Search, r: &SearchResult, chart: Markup) -
                     a href={ "/api/export?" (qs) (sep) "format=ocds" } download { "OCDS" }
                 }
                 a.feed href=(feed) type="application/atom+xml" { "Suscribirse (Atom)" }
+            }
+            @if r.total > 0 {
+                p.who { a href={ "/quien" @if !qs.is_empty() { "?" (qs) } } { "Quién compra y quién gana en estos resultados" } }
             }
             @for w in &r.warnings {
                 p.warning role="status" { (w) }

@@ -31,6 +31,18 @@ pub fn buyer_key(p: &Process) -> Option<String> {
     }
 }
 
+/// A supplier's key in the index: its identifier normalised (NIT or cédula), else `n:` and
+/// its folded name (as [`buyer_key`]).
+pub fn supplier_key(s: &crate::model::Party) -> Option<String> {
+    match s.id.as_deref().and_then(normalize_nit) {
+        Some(id) => Some(id),
+        None => {
+            let name = fold_words(&s.name);
+            (!name.is_empty()).then(|| format!("n:{name}"))
+        }
+    }
+}
+
 /// The date a process is placed at in time: publication, else the first contract's
 /// signature (partial processes), else the last update.
 pub fn placed_at(p: &Process) -> Option<NaiveDateTime> {
@@ -133,10 +145,10 @@ pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
         .filter_map(|a| a.supplier.as_ref())
         .chain(p.contracts.iter().filter_map(|c| c.supplier.as_ref()));
     for s in parties {
-        if let Some(id) = s.id.as_deref().and_then(normalize_nit)
-            && !supplier_ids.contains(&id)
+        if let Some(key) = supplier_key(s)
+            && !supplier_ids.contains(&key)
         {
-            supplier_ids.push(id);
+            supplier_ids.push(key);
         }
     }
     for id in supplier_ids {

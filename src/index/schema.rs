@@ -74,7 +74,8 @@ pub struct Fields {
     pub buyer: Field,
     /// The buyer's name as published (for naming buyers in aggregations).
     pub buyer_name: Field,
-    /// Supplier identifiers (normalised).
+    /// The suppliers' keys: the identifier normalised, or `n:` and the folded name when a
+    /// supplier has none. Fast, for counting by supplier ([`crate::query::top`]).
     pub supplier_ids: Field,
     /// UNSPSC codes and all their prefixes (2, 4, 6 and 8 digits).
     pub unspsc: Field,
@@ -140,7 +141,7 @@ pub fn build() -> (Schema, Fields) {
         nit: b.add_text_field("nit", keyword.clone()),
         buyer: b.add_text_field("buyer", keyword.clone()),
         buyer_name: b.add_text_field("buyer_name", keyword),
-        supplier_ids: b.add_text_field("supplier_ids", STRING),
+        supplier_ids: b.add_text_field("supplier_ids", STRING | FAST),
         unspsc: b.add_text_field("unspsc", STRING),
         value: b.add_i64_field("value", int.clone()),
         awarded: b.add_i64_field("awarded", FAST),

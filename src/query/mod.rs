@@ -4,6 +4,7 @@
 mod facets;
 mod phrases;
 pub mod request;
+pub mod top;
 
 use std::collections::HashMap;
 use std::ops::Bound;

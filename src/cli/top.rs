@@ -1,0 +1,90 @@
+//! `secop top QUERY --by buyer|supplier`
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::filters::FilterArgs;
+use super::{Table, format_cop};
+use crate::display::format_int;
+use crate::index::SecopIndex;
+use crate::query::Engine;
+use crate::query::top::{DEFAULT_LIMIT, TopBy, TopOrder};
+
+/// Who buys and who wins in a search: buyers or suppliers by value or number of processes.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Words, "a phrase", -excluded, or any identifier; empty for everything.
+    #[arg(default_value = "")]
+    pub query: String,
+    /// buyer (the entities; value is the processes' value) or supplier (the awarded
+    /// suppliers; value is the awarded total of the processes they won, the whole total for
+    /// each when several won parts of one).
+    #[arg(long, default_value = "buyer", value_parser = |s: &str| TopBy::parse(s).map_err(|e| e.to_string()))]
+    pub by: TopBy,
+    /// value (largest first) or count (most processes first).
+    #[arg(long, default_value = "value", value_parser = |s: &str| TopOrder::parse(s).map_err(|e| e.to_string()))]
+    pub order: TopOrder,
+    /// Entries listed (1 to 100).
+    #[arg(long, default_value_t = DEFAULT_LIMIT)]
+    pub limit: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Filters.
+    #[command(flatten)]
+    pub filters: FilterArgs,
+}
+
+/// Runs the command.
+pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
+    let search = a.filters.params(&a.query).validate()?;
+    let engine = Engine::new(SecopIndex::open(dir)?);
+    let t = engine.top(&search, a.by, a.order, a.limit)?;
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &t)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let who = match a.by {
+        TopBy::Buyer => "buyer",
+        TopBy::Supplier => "supplier",
+    };
+    let mut table = Table::new(&["", who, "id", "processes", "value", "share"])
+        .align_right(0)
+        .align_right(3)
+        .align_right(4)
+        .align_right(5);
+    for (i, e) in t.entries.iter().enumerate() {
+        table.row(vec![
+            (i + 1).to_string(),
+            e.name.clone(),
+            e.id.clone().unwrap_or_default(),
+            format_int(e.count),
+            format_cop(e.value),
+            format!(
+                "{:.1} %",
+                100.0
+                    * match a.order {
+                        TopOrder::Value => e.value_share,
+                        TopOrder::Count => e.count_share,
+                    }
+            ),
+        ]);
+    }
+    table.write(&mut out, 60)?;
+    writeln!(
+        out,
+        "\n{} processes, {}; {} {who}s{}",
+        format_int(t.total),
+        format_cop(t.total_value),
+        format_int(t.distinct),
+        if t.without > 0 {
+            format!(" ({} processes without one)", format_int(t.without))
+        } else {
+            String::new()
+        }
+    )?;
+    Ok(ExitCode::SUCCESS)
+}

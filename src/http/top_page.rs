@@ -1,0 +1,186 @@
+//! The "Quién compra y quién gana" view: the biggest buyers and suppliers of a search.
+//!
+//! Server-rendered from the search's own parameters (the same query string as `/`), with
+//! the two lists of `/api/top` side by side; each name links to the search narrowed to it.
+//! A page of its own rather than a panel of the search page, so that the search page does
+//! not pay for two counts over every hit on each view.
+
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use maud::{Markup, html};
+
+use super::AppState;
+use super::api::top_from;
+use super::web::{describe, html_response, layout, link_with, query_string};
+use crate::display::{format_cop, format_int};
+use crate::query::SearchParams;
+use crate::query::top::{Top, TopBy, TopEntry, TopOrder};
+
+/// Entries in each list.
+const LIMIT: usize = 20;
+
+fn pct(x: f64) -> String {
+    if x > 0.0 && x < 0.001 {
+        "< 0,1 %".into()
+    } else {
+        format!("{:.1} %", x * 100.0).replace('.', ",")
+    }
+}
+
+fn order_name(o: TopOrder) -> &'static str {
+    match o {
+        TopOrder::Value => "value",
+        TopOrder::Count => "count",
+    }
+}
+
+/// The search narrowed to one buyer or supplier.
+fn narrowed(p: &SearchParams, by: TopBy, e: &TopEntry) -> String {
+    let value = e.id.clone().unwrap_or_else(|| e.name.clone());
+    link_with(p, |q| match (by, &e.id) {
+        (TopBy::Buyer, Some(_)) => q.nit = Some(value),
+        (TopBy::Buyer, None) => q.entity = Some(value),
+        (TopBy::Supplier, _) => q.supplier = Some(value),
+    })
+}
+
+fn list(p: &SearchParams, t: &Top, order: TopOrder) -> Markup {
+    let (title, who, value_note) = match t.by {
+        TopBy::Buyer => (
+            "Quién compra",
+            "Entidad",
+            "Valor de sus procesos (estimado; si no, adjudicado).",
+        ),
+        TopBy::Supplier => (
+            "Quién gana",
+            "Proveedor",
+            "Valor adjudicado de los procesos que ganó; si varios proveedores ganaron partes de un proceso, cada uno cuenta el total.",
+        ),
+    };
+    let id = match t.by {
+        TopBy::Buyer => "compradores",
+        TopBy::Supplier => "proveedores",
+    };
+    html! {
+        section.top aria-labelledby=(id) {
+            h2 #(id) { (title) }
+            p.hint {
+                (format_int(t.distinct))
+                @if t.by == TopBy::Buyer { " entidades" } @else { " proveedores" }
+                " en " (format_int(t.total)) " procesos"
+                @if t.without > 0 {
+                    " (" (format_int(t.without))
+                    @if t.by == TopBy::Buyer { " sin entidad" } @else { " sin proveedor adjudicado" }
+                    ")"
+                }
+                ". " (value_note)
+            }
+            @if t.entries.is_empty() {
+                p { "Ninguno en estos resultados." }
+            } @else {
+                div.table-wrap {
+                    table {
+                        thead {
+                            tr {
+                                th scope="col" class="num" { "#" }
+                                th scope="col" { (who) }
+                                th scope="col" { "NIT o documento" }
+                                th scope="col" class="num" { "Procesos" }
+                                th scope="col" class="num" { "Valor" }
+                                th scope="col" class="num" {
+                                    @if order == TopOrder::Value { "% del valor" } @else { "% de los procesos" }
+                                }
+                            }
+                        }
+                        tbody {
+                            @for (i, e) in t.entries.iter().enumerate() {
+                                tr {
+                                    td.num { (i + 1) }
+                                    td { a href=(narrowed(p, t.by, e)) { (e.name) } }
+                                    td.id { (e.id.as_deref().unwrap_or("—")) }
+                                    td class="num" { (format_int(e.count)) }
+                                    td class="num" { (format_cop(e.value)) }
+                                    td class="num" {
+                                        (pct(if order == TopOrder::Value { e.value_share } else { e.count_share }))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /quien`: the biggest buyers and suppliers of the search in the query string.
+pub async fn top_page(State(st): State<AppState>, uri: Uri) -> Response {
+    let (params, search, top) = match top_from(&uri) {
+        Ok(x) => x,
+        Err(e) => return page(e.status, "", html! { p role="alert" { (e.message) } }),
+    };
+    let order = top.validate().map(|(_, o, _)| o).unwrap_or(TopOrder::Value);
+    let s = search.clone();
+    let lists = st
+        .with_engine(move |e| {
+            Ok((
+                e.top(&s, TopBy::Buyer, order, LIMIT)?,
+                e.top(&s, TopBy::Supplier, order, LIMIT)?,
+            ))
+        })
+        .await;
+    let (buyers, suppliers) = match lists {
+        Ok(x) => x,
+        Err(e) => return page(e.status, "", html! { p role="alert" { (e.message) } }),
+    };
+    let mut base = params.clone();
+    base.sort = None;
+    base.per_page = None;
+    let qs = query_string(&base);
+    let sep = if qs.is_empty() { "" } else { "&" };
+    let with_order = |o: &str| format!("/quien?{qs}{sep}order={o}");
+    let api = |by: &str| format!("/api/top?{qs}{sep}by={by}&order={}", order_name(order));
+    let described = describe(&params);
+    let body = html! {
+        h1 { "Quién compra y quién gana" }
+        p.lead {
+            "Las entidades que más contratan y los proveedores que más ganan en "
+            @if described.is_empty() { "todo el índice" } @else { "esta búsqueda: " strong { (described) } }
+            ", contados sobre todos los resultados, no solo la primera página."
+        }
+        p {
+            a href=(link_with(&params, |_| {})) { "← Volver a los resultados" }
+        }
+        nav.sorts aria-label="Ordenar las listas" {
+            span { "Ordenar por: " }
+            ul {
+                li {
+                    a href=(with_order("value")) aria-current=[(order == TopOrder::Value).then_some("true")] { "valor" }
+                }
+                li {
+                    a href=(with_order("count")) aria-current=[(order == TopOrder::Count).then_some("true")] { "número de procesos" }
+                }
+            }
+        }
+        div.top-lists {
+            (list(&params, &buyers, order))
+            (list(&params, &suppliers, order))
+        }
+        p.hint {
+            "Los mismos datos en JSON: "
+            a href=(api("buyer")) { "entidades" } ", "
+            a href=(api("supplier")) { "proveedores" } "."
+        }
+    };
+    page(StatusCode::OK, &described, body)
+}
+
+fn page(status: StatusCode, described: &str, body: Markup) -> Response {
+    let title = if described.is_empty() {
+        "Quién compra y quién gana".to_string()
+    } else {
+        format!("Quién compra y quién gana · {described}")
+    };
+    html_response(status, layout(&title, "/quien", html! {}, body))
+}

@@ -1,0 +1,477 @@
+//! Who buys and who wins: the buyers or the suppliers of a search's hits, with how many
+//! processes and how much value each has, biggest first.
+//!
+//! Counted exactly from fast fields in one unscored pass over the hits (no document is
+//! loaded): per segment, a tally per term ordinal of the key column (`buyer`, or the
+//! multi-valued `supplier_ids`), turned into text once per segment and merged. A buyer is
+//! named by the spelling most of its hits use (the `buyer_name` column); a supplier, which
+//! has no name column, by the first of its hits, one stored record for each entry shown.
+
+use std::time::Instant;
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::{Column, StrColumn};
+use tantivy::query::{BooleanQuery, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
+
+use super::{Engine, Search};
+use crate::index::document::{buyer_key, supplier_key};
+use crate::{Error, Result};
+
+/// Most entries one answer lists.
+pub const MAX_LIMIT: usize = 100;
+
+/// Entries listed unless told otherwise.
+pub const DEFAULT_LIMIT: usize = 10;
+
+/// Whom to count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TopBy {
+    /// The buying entities; value is the processes' value (estimate, else awarded).
+    Buyer,
+    /// The awarded suppliers; value is the awarded total of the processes they won.
+    Supplier,
+}
+
+impl TopBy {
+    /// Reads `buyer` or `supplier` (Spanish words too).
+    pub fn parse(s: &str) -> Result<TopBy> {
+        match s.trim().to_lowercase().as_str() {
+            "buyer" | "buyers" | "entidad" | "comprador" => Ok(TopBy::Buyer),
+            "supplier" | "suppliers" | "proveedor" | "contratista" => Ok(TopBy::Supplier),
+            other => Err(Error::bad_request(format!(
+                "by must be buyer or supplier, not {other:?}"
+            ))),
+        }
+    }
+
+    fn key_column(self) -> &'static str {
+        match self {
+            TopBy::Buyer => "buyer",
+            TopBy::Supplier => "supplier_ids",
+        }
+    }
+
+    fn value_column(self) -> &'static str {
+        match self {
+            TopBy::Buyer => "value",
+            TopBy::Supplier => "awarded",
+        }
+    }
+}
+
+/// The order of the entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TopOrder {
+    /// Largest value first.
+    Value,
+    /// Most processes first.
+    Count,
+}
+
+impl TopOrder {
+    /// Reads `value` or `count`.
+    pub fn parse(s: &str) -> Result<TopOrder> {
+        match s.trim().to_lowercase().as_str() {
+            "value" | "valor" => Ok(TopOrder::Value),
+            "count" | "procesos" => Ok(TopOrder::Count),
+            other => Err(Error::bad_request(format!(
+                "order must be value or count, not {other:?}"
+            ))),
+        }
+    }
+}
+
+/// The parameters of `GET /api/top` besides the search's, as strings from the URL.
+#[derive(Debug, Clone, Default, serde::Deserialize, Serialize, PartialEq, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TopParams {
+    /// `buyer` (default): the entities, valued at their processes' value; or `supplier`:
+    /// the awarded suppliers, valued at the awarded total of the processes they won (the
+    /// whole total for each when several won parts of one).
+    pub by: Option<String>,
+    /// `value` (default, largest first) or `count` (most processes first).
+    pub order: Option<String>,
+    /// Entries listed, 1 to 100 (default 10).
+    pub limit: Option<String>,
+}
+
+impl TopParams {
+    /// Whom, in which order, how many; a bad value is an [`Error::BadRequest`].
+    pub fn validate(&self) -> Result<(TopBy, TopOrder, usize)> {
+        fn given(v: &Option<String>) -> Option<&str> {
+            v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+        }
+        let by = given(&self.by).map_or(Ok(TopBy::Buyer), TopBy::parse)?;
+        let order = given(&self.order).map_or(Ok(TopOrder::Value), TopOrder::parse)?;
+        let limit = match given(&self.limit) {
+            None => DEFAULT_LIMIT,
+            Some(s) => s
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .ok_or_else(|| {
+                    Error::bad_request(format!(
+                        "limit must be a whole number between 1 and {MAX_LIMIT}, not {s:?}"
+                    ))
+                })?,
+        };
+        Ok((by, order, limit))
+    }
+}
+
+/// One buyer or supplier.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct TopEntry {
+    /// The index's key: the NIT or document number, or `n:` and the folded name when the
+    /// records give none.
+    pub key: String,
+    /// The NIT or document number, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The name as a record of it writes it.
+    pub name: String,
+    /// Matching processes.
+    pub count: u64,
+    /// Their value, whole COP (see [`TopBy`]).
+    pub value: i64,
+    /// Share of the hits' value (0 to 1; 0 when the hits have no value).
+    pub value_share: f64,
+    /// Share of the hits (0 to 1).
+    pub count_share: f64,
+}
+
+/// Who buys or wins in a search's hits.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct Top {
+    /// Buyers or suppliers.
+    pub by: TopBy,
+    /// The order of `entries`.
+    pub order: TopOrder,
+    /// The search's hits.
+    pub total: u64,
+    /// The hits' value, whole COP (as [`TopBy`] counts it).
+    pub total_value: i64,
+    /// Hits without any buyer or supplier of this kind (a process not yet awarded has no
+    /// supplier).
+    pub without: u64,
+    /// Distinct buyers or suppliers in the hits.
+    pub distinct: u64,
+    /// The biggest, at most the limit asked for.
+    pub entries: Vec<TopEntry>,
+    /// Time taken, milliseconds.
+    pub took_ms: f64,
+}
+
+impl Engine {
+    /// The buyers or suppliers of the hits of `s`, biggest first by `order`, at most `limit`.
+    pub fn top(&self, s: &Search, by: TopBy, order: TopOrder, limit: usize) -> Result<Top> {
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(Error::bad_request(format!(
+                "limit must be between 1 and {MAX_LIMIT}, not {limit}"
+            )));
+        }
+        let t0 = Instant::now();
+        let searcher = self.index.reader.searcher();
+        let query = self.query(s, &mut Vec::new())?;
+        let fruit = searcher.search(&*query, &Tally { by })?;
+        let mut all: Vec<(String, KeyTally)> = fruit.keys.into_iter().collect();
+        let rank = |e: &(String, KeyTally)| match order {
+            TopOrder::Value => (e.1.value, e.1.count as i64),
+            TopOrder::Count => (e.1.count as i64, e.1.value),
+        };
+        all.sort_unstable_by(|a, b| rank(b).cmp(&rank(a)).then_with(|| a.0.cmp(&b.0)));
+        let distinct = all.len() as u64;
+        all.truncate(limit);
+        let share = |part: f64, whole: f64| if whole > 0.0 { part / whole } else { 0.0 };
+        let mut entries = Vec::with_capacity(all.len());
+        for (key, t) in all {
+            // The spelling most of the hits use (ties: the first in order).
+            let common = t
+                .names
+                .into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+                .map(|(n, _)| n);
+            let name = match common {
+                Some(n) => n,
+                None => self
+                    .name_of(&searcher, &*query, by, &key)?
+                    .unwrap_or_else(|| key.strip_prefix("n:").unwrap_or(&key).to_string()),
+            };
+            entries.push(TopEntry {
+                id: (!key.starts_with("n:")).then(|| key.clone()),
+                key,
+                name,
+                count: t.count,
+                value: t.value,
+                value_share: share(t.value as f64, fruit.value as f64),
+                count_share: share(t.count as f64, fruit.total as f64),
+            });
+        }
+        Ok(Top {
+            by,
+            order,
+            total: fruit.total,
+            total_value: fruit.value,
+            without: fruit.without,
+            distinct,
+            entries,
+            took_ms: t0.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+
+    /// The name of a buyer or supplier as the first of the hits that has its key writes it.
+    fn name_of(
+        &self,
+        searcher: &tantivy::Searcher,
+        hits: &dyn tantivy::query::Query,
+        by: TopBy,
+        key: &str,
+    ) -> Result<Option<String>> {
+        let f = &self.index.fields;
+        let field = match by {
+            TopBy::Buyer => f.buyer,
+            TopBy::Supplier => f.supplier_ids,
+        };
+        let q = BooleanQuery::intersection(vec![
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, key),
+                IndexRecordOption::Basic,
+            )),
+            hits.box_clone(),
+        ]);
+        let Some(addr) = first_doc(searcher, &q)? else {
+            return Ok(None);
+        };
+        let p = self.load(searcher, addr)?;
+        Ok(match by {
+            TopBy::Buyer => (buyer_key(&p).as_deref() == Some(key)).then(|| p.buyer.name.clone()),
+            TopBy::Supplier => p
+                .awards
+                .iter()
+                .filter_map(|a| a.supplier.as_ref())
+                .chain(p.contracts.iter().filter_map(|c| c.supplier.as_ref()))
+                .find(|s| supplier_key(s).as_deref() == Some(key))
+                .map(|s| s.name.clone()),
+        })
+    }
+}
+
+/// The first live document a query matches.
+fn first_doc(
+    searcher: &tantivy::Searcher,
+    q: &dyn tantivy::query::Query,
+) -> Result<Option<DocAddress>> {
+    let weight = q.weight(tantivy::query::EnableScoring::disabled_from_searcher(
+        searcher,
+    ))?;
+    for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+        let mut scorer = weight.scorer(seg, 1.0)?;
+        let alive = seg.alive_bitset();
+        let mut doc = tantivy::DocSet::doc(&scorer);
+        while doc != tantivy::TERMINATED {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                return Ok(Some(DocAddress::new(ord as u32, doc)));
+            }
+            doc = tantivy::DocSet::advance(&mut scorer);
+        }
+    }
+    Ok(None)
+}
+
+/// Counts and values per key over the hits.
+struct Tally {
+    by: TopBy,
+}
+
+/// Processes, value, and how often each name spelling came with the key.
+#[derive(Default)]
+struct KeyTally {
+    count: u64,
+    value: i64,
+    /// Usually one spelling (none for suppliers): a list, not a map.
+    names: Vec<(String, u64)>,
+}
+
+impl KeyTally {
+    fn add(&mut self, o: KeyTally) {
+        self.count += o.count;
+        self.value += o.value;
+        for (n, c) in o.names {
+            match self.names.iter_mut().find(|(m, _)| *m == n) {
+                Some((_, d)) => *d += c,
+                None => self.names.push((n, c)),
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct Fruit {
+    total: u64,
+    value: i64,
+    without: u64,
+    /// A segment's keys (each once), or after merging, every segment's.
+    keys: Vec<(String, KeyTally)>,
+}
+
+struct SegmentTally {
+    keys: Option<StrColumn>,
+    /// The buyer's name as published (buyers only: a supplier's name has no column).
+    names: Option<StrColumn>,
+    value: Option<Column<i64>>,
+    /// By term ordinal: processes and value.
+    by_ord: Vec<(u64, i64)>,
+    /// By term ordinal: the name ordinals seen with it and their counts (usually one).
+    names_by_ord: Vec<Vec<(u64, u64)>>,
+    total: u64,
+    sum: i64,
+    without: u64,
+}
+
+impl Collector for Tally {
+    type Fruit = Fruit;
+    type Child = SegmentTally;
+
+    fn for_segment(&self, _: SegmentOrdinal, seg: &SegmentReader) -> tantivy::Result<SegmentTally> {
+        let ff = seg.fast_fields();
+        let keys = ff.str(self.by.key_column())?;
+        let terms = keys.as_ref().map_or(0, |k| k.num_terms());
+        let names = match self.by {
+            TopBy::Buyer => ff.str("buyer_name")?,
+            TopBy::Supplier => None,
+        };
+        Ok(SegmentTally {
+            keys,
+            names_by_ord: if names.is_some() {
+                vec![Vec::new(); terms]
+            } else {
+                Vec::new()
+            },
+            names,
+            value: ff.i64(self.by.value_column()).ok(),
+            by_ord: vec![(0, 0); terms],
+            total: 0,
+            sum: 0,
+            without: 0,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, parts: Vec<Fruit>) -> tantivy::Result<Fruit> {
+        let mut out = Fruit::default();
+        let mut merged: FxHashMap<String, KeyTally> = FxHashMap::default();
+        merged.reserve(parts.iter().map(|f| f.keys.len()).max().unwrap_or(0));
+        for f in parts {
+            out.total += f.total;
+            out.value += f.value;
+            out.without += f.without;
+            for (k, t) in f.keys {
+                match merged.get_mut(&k) {
+                    Some(e) => e.add(t),
+                    None => {
+                        merged.insert(k, t);
+                    }
+                }
+            }
+        }
+        out.keys = merged.into_iter().collect();
+        Ok(out)
+    }
+}
+
+impl SegmentCollector for SegmentTally {
+    type Fruit = Fruit;
+
+    fn collect(&mut self, doc: DocId, _: Score) {
+        let value = self.value.as_ref().and_then(|c| c.first(doc)).unwrap_or(0);
+        self.total += 1;
+        self.sum += value;
+        let mut any = false;
+        if let Some(k) = &self.keys {
+            for ord in k.term_ords(doc) {
+                if let Some(e) = self.by_ord.get_mut(ord as usize) {
+                    e.0 += 1;
+                    e.1 += value;
+                    any = true;
+                }
+                if let Some(n) = self.names.as_ref().and_then(|c| c.ords().first(doc))
+                    && let Some(seen) = self.names_by_ord.get_mut(ord as usize)
+                {
+                    match seen.iter_mut().find(|(o, _)| *o == n) {
+                        Some((_, c)) => *c += 1,
+                        None => seen.push((n, 1)),
+                    }
+                }
+            }
+        }
+        self.without += u64::from(!any);
+    }
+
+    fn harvest(self) -> Fruit {
+        let mut fruit = Fruit {
+            total: self.total,
+            value: self.sum,
+            without: self.without,
+            keys: Vec::new(),
+        };
+        let Some(col) = &self.keys else {
+            return fruit;
+        };
+        let seen: Vec<u64> = (0..self.by_ord.len() as u64)
+            .filter(|&o| self.by_ord[o as usize].0 > 0)
+            .collect();
+        let key_text = texts(col, &seen);
+        let name_text = match &self.names {
+            Some(nc) => {
+                let mut ords: Vec<u64> = seen
+                    .iter()
+                    .flat_map(|&o| self.names_by_ord[o as usize].iter().map(|(n, _)| *n))
+                    .collect();
+                ords.sort_unstable();
+                ords.dedup();
+                let text = texts(nc, &ords);
+                ords.into_iter().zip(text).collect()
+            }
+            None => FxHashMap::default(),
+        };
+        fruit.keys.reserve(seen.len());
+        for (o, key) in seen.into_iter().zip(key_text) {
+            let (count, value) = self.by_ord[o as usize];
+            let names = self
+                .names_by_ord
+                .get(o as usize)
+                .into_iter()
+                .flatten()
+                .filter_map(|(n, c)| name_text.get(n).map(|t: &String| (t.clone(), *c)))
+                .collect();
+            fruit.keys.push((
+                key,
+                KeyTally {
+                    count,
+                    value,
+                    names,
+                },
+            ));
+        }
+        fruit
+    }
+}
+
+/// The texts of sorted, distinct term ordinals, in their order, read in one pass over the
+/// dictionary (a lookup per ordinal would decompress a block each time).
+fn texts(col: &StrColumn, ords: &[u64]) -> Vec<String> {
+    let mut out = Vec::with_capacity(ords.len());
+    let _ = col.dictionary().sorted_ords_to_term_cb(ords, |bytes| {
+        out.push(String::from_utf8_lossy(bytes).into_owned());
+    });
+    out
+}

@@ -1,0 +1,177 @@
+//! Who buys and who wins: `secop top`, `GET /api/top` and the "Quién compra y quién gana"
+//! page over the fixtures, checked against the searches they summarise.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn top(args: &[&str]) -> Value {
+    let mut a = vec!["top"];
+    a.extend_from_slice(args);
+    secop_json(demo_dir(), &a)
+}
+
+fn total(args: &[&str]) -> u64 {
+    let mut a = vec!["search", "--limit", "1"];
+    a.extend_from_slice(args);
+    secop_json(demo_dir(), &a)["total"].as_u64().unwrap()
+}
+
+#[test]
+fn every_hit_is_counted_once_for_its_buyer() {
+    // Vaupés has few buyers: the whole list, so the counts and values add up.
+    let t = top(&["--department", "97", "--limit", "100"]);
+    let entries = t["entries"].as_array().unwrap();
+    assert_eq!(t["by"], "buyer");
+    assert_eq!(t["distinct"].as_u64().unwrap(), entries.len() as u64);
+    assert!(entries.len() >= 2, "{t}");
+    let counts: u64 = entries.iter().map(|e| e["count"].as_u64().unwrap()).sum();
+    let values: i64 = entries.iter().map(|e| e["value"].as_i64().unwrap()).sum();
+    assert_eq!(
+        counts + t["without"].as_u64().unwrap(),
+        t["total"].as_u64().unwrap()
+    );
+    assert_eq!(values, t["total_value"].as_i64().unwrap());
+    assert_eq!(t["total"].as_u64().unwrap(), total(&["--department", "97"]));
+    // Largest value first; each entry is the search narrowed to that NIT.
+    let v: Vec<i64> = entries
+        .iter()
+        .map(|e| e["value"].as_i64().unwrap())
+        .collect();
+    assert!(v.windows(2).all(|w| w[0] >= w[1]), "{v:?}");
+    for e in entries {
+        let nit = e["id"].as_str().unwrap();
+        assert_eq!(
+            e["count"].as_u64().unwrap(),
+            total(&["--department", "97", "--nit", nit]),
+            "{e}"
+        );
+        assert!(!e["name"].as_str().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn suppliers_are_counted_by_the_processes_they_won() {
+    let t = top(&[
+        "obra", "--by", "supplier", "--order", "count", "--limit", "5",
+    ]);
+    assert_eq!(t["by"], "supplier");
+    assert_eq!(t["order"], "count");
+    let entries = t["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 5, "{t}");
+    let c: Vec<u64> = entries
+        .iter()
+        .map(|e| e["count"].as_u64().unwrap())
+        .collect();
+    assert!(c.windows(2).all(|w| w[0] >= w[1]), "{c:?}");
+    // Processes not awarded yet have no supplier.
+    assert!(t["without"].as_u64().unwrap() > 0, "{t}");
+    for e in entries.iter().filter(|e| e["id"].is_string()) {
+        let id = e["id"].as_str().unwrap();
+        assert_eq!(
+            e["count"].as_u64().unwrap(),
+            total(&["obra", "--supplier", id]),
+            "{e}"
+        );
+        // The name is one the records give that supplier.
+        let records = secop_ok(
+            demo_dir(),
+            &["export", "obra", "--supplier", id, "--format", "ndjson"],
+        );
+        let names: Vec<String> = records
+            .lines()
+            .flat_map(|l| {
+                let p: Value = serde_json::from_str(l).unwrap();
+                ["awards", "contracts"]
+                    .iter()
+                    .flat_map(|k| p[*k].as_array().cloned().unwrap_or_default())
+                    .filter_map(|x| x["supplier"]["name"].as_str().map(str::to_string))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert!(
+            names.iter().any(|n| n == e["name"].as_str().unwrap()),
+            "{e} {names:?}"
+        );
+    }
+}
+
+#[test]
+fn top_over_http_and_on_the_page() {
+    let srv = serve(demo_dir(), |_| {});
+    let c = http();
+    let r = c
+        .get(format!(
+            "{}/api/top?department=97&by=buyer&limit=2",
+            srv.url
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let v: Value = r.json().unwrap();
+    assert_eq!(v["entries"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        v,
+        top(&["--department", "97", "--limit", "2"])
+            .as_object()
+            .map(|o| {
+                let mut o = o.clone();
+                o.insert("took_ms".into(), v["took_ms"].clone());
+                Value::Object(o)
+            })
+            .unwrap()
+    );
+    for (q, needle) in [
+        ("by=nadie", "by"),
+        ("order=x", "order"),
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+    ] {
+        let r = c.get(format!("{}/api/top?{q}", srv.url)).send().unwrap();
+        assert_eq!(r.status().as_u16(), 400, "{q}");
+        let e: Value = r.json().unwrap();
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains(needle),
+            "{q}: {e}"
+        );
+    }
+    // The page: both lists, each name a link to the search narrowed to it; the search page
+    // links to it with its own parameters.
+    let html = c
+        .get(format!("{}/quien?department=97", srv.url))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        html.contains("Quién compra</h2>") && html.contains("Quién gana</h2>"),
+        "{html}"
+    );
+    let nit = v["entries"][0]["id"].as_str().unwrap();
+    assert!(
+        html.contains(&format!("href=\"/?nit={nit}&amp;department=97\"")),
+        "{html}"
+    );
+    let search = c
+        .get(format!("{}/?department=97", srv.url))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(search.contains("href=\"/quien?department=97\""));
+    let by_count = c
+        .get(format!("{}/quien?department=97&order=count", srv.url))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(by_count.contains("% de los procesos"));
+    // A bad parameter: the page says why, with a 400.
+    let bad = c
+        .get(format!("{}/quien?order=%3Cb%3E", srv.url))
+        .send()
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    assert!(!bad.text().unwrap().contains("<b>"));
+}
