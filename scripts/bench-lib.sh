@@ -21,6 +21,11 @@ ensure_index() {
       "$BIN" --data-dir "$DATA" import --dataset jbjy-vk9h "$CORPUS" >&2
     touch "$DATA/.complete"
   fi
+  # An index built by an older schema is refused: rebuild it from the state database.
+  if ! "$BIN" --data-dir "$DATA" stats >/dev/null 2>&1; then
+    echo "rebuilding the index of $DATA for this version…" >&2
+    "$BIN" --data-dir "$DATA" reindex >&2
+  fi
 }
 
 # Writes stdin between the `<!-- NAME:start -->` and `<!-- NAME:end -->` markers of

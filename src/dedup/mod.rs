@@ -377,7 +377,7 @@ pub const REPORT_MIN_SCORE: f64 = 0.5;
 
 /// Most pairs the report of every entity keeps (the best), so that its memory is bounded
 /// whatever the index (≈ 2.5 KB a pair).
-pub const REPORT_MAX_PAIRS: usize = 20_000;
+pub const REPORT_MAX_PAIRS: usize = 10_000;
 
 /// Where an answer selected from the report of every entity comes from.
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]

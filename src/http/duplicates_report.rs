@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use crate::dedup::Scan;
 
 /// Reports kept: one per time window asked for, of the newest index contents.
-const MAX_KEPT: usize = 4;
+const MAX_KEPT: usize = 2;
 
 /// What a finished computation hands its waiters: the report, or why it failed.
 type Outcome = Option<Result<Arc<Scan>, String>>;
