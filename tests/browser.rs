@@ -342,6 +342,34 @@ async fn a_visit_in_chromium() {
     );
     shot(&c, "04-movil.png").await;
 
+    // Who buys and who wins, from the results' link: both lists, and on a phone the tables
+    // scroll inside their box, not the page.
+    c.find(Locator::LinkText(
+        "Quién compra y quién gana en estos resultados",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let url = c.current_url().await.unwrap();
+    assert!(url.as_str().contains("/quien?q=seguros"), "{url}");
+    for id in ["compradores", "proveedores"] {
+        c.find(Locator::Id(id)).await.unwrap();
+    }
+    let overflow = c
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        overflow.as_i64().unwrap() <= 0,
+        "sideways scroll of /quien on a phone: {overflow}"
+    );
+    shot(&c, "05-quien-movil.png").await;
+
     c.close().await.unwrap();
     eprintln!(
         "browser test: {:.1} s; screenshots in {}",

@@ -85,7 +85,7 @@ fn list(p: &SearchParams, t: &Top, order: TopOrder) -> Markup {
                             tr {
                                 th scope="col" class="num" { "#" }
                                 th scope="col" { (who) }
-                                th scope="col" { "NIT o documento" }
+                                th scope="col" class="id" { "NIT o documento" }
                                 th scope="col" class="num" { "Procesos" }
                                 th scope="col" class="num" { "Valor" }
                                 th scope="col" class="num" {
