@@ -17,7 +17,8 @@ ensure_index
 if [ ! -f "$PEER.complete" ]; then
   echo "building $PEER (once)…" >&2
   rm -f "$PEER"
-  "$BIN" --data-dir "$DATA" export "" --format ndjson | python3 - "$PEER" <<'PY'
+  # The loader reads the records on its standard input: its code comes through -c.
+  load=$(cat <<'PY'
 import json, sys, sqlite3, unicodedata
 db = sqlite3.connect(sys.argv[1])
 db.executescript("""
@@ -57,6 +58,8 @@ db.executemany("INSERT INTO t(rowid, body) VALUES (?,?)", texts)
 db.executescript("CREATE INDEX p_dept ON p(department); CREATE INDEX s_id ON s(id); ANALYZE;")
 db.commit()
 PY
+)
+  "$BIN" --data-dir "$DATA" export "" --format ndjson | python3 -c "$load" "$PEER"
   touch "$PEER.complete"
 fi
 
