@@ -83,6 +83,25 @@ fn accents_case_and_plurals_do_not_matter() {
         total(d, &["licitación pública"]),
         total(d, &["LICITACIoN PuBLICA"])
     );
+    // Shown with its capitals put back (published as `IMPLEMENTACIoN …` by `CoRDOBA -
+    // ALCALDiA MUNICIPIO DE MOÑITOS`), and found by either spelling.
+    let p = secop_json(d, &["show", "26-1-244706"]);
+    let title = p["title"].as_str().unwrap();
+    assert!(
+        title.starts_with("IMPLEMENTACIÓN DEL PROGRAMA DE ALIMENTACIÓN ESCOLAR"),
+        "{title}"
+    );
+    assert_eq!(
+        p["buyer"]["name"],
+        "CÓRDOBA - ALCALDÍA MUNICIPIO DE MOÑITOS"
+    );
+    for q in [
+        "IMPLEMENTACIoN ALIMENTACIoN MOÑITOS",
+        "implementación alimentación moñitos",
+    ] {
+        let v = secop_json(d, &["search", q]);
+        assert_eq!(keys(&v)[0], "secop1:26-1-244706", "{q}");
+    }
 }
 
 #[test]

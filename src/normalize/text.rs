@@ -81,6 +81,66 @@ pub fn clean_text(s: &str) -> Option<String> {
     if out.is_empty() { None } else { Some(out) }
 }
 
+/// Puts back the accented capitals the live SECOP I dataset lost: each accented capital
+/// became its plain lower-case vowel (`ALCALDiA`, `LICITACIoN`, `PuBLICA`, `BOGOTa`,
+/// `TeCNICO`), so its titles read `APOYO TeCNICO; LOGiSTICO`. In a text written in
+/// capitals, a word whose only lower-case letter is one vowel gets that vowel back as an
+/// acute capital (`ALCALDÍA`, `LICITACIÓN`, `PÚBLICA`, `BOGOTÁ`, `TÉCNICO`): Spanish writes
+/// at most one accent a word, and the acute is the only one these texts lost (`Ñ` and `Ü`
+/// survived). A text with any other lower case (`Alcaldía de Medellín`, `kVA`, `PyP`) is
+/// mixed case and left as it is, and so is one with a word of fewer than two capitals
+/// (`Si`). An abbreviation with a lower-case vowel among capitals (`SARS-CoV-2`) is taken
+/// for a lost accent: rare in these texts. Search is unaffected: it folds accents either
+/// way. The row as published stays in the state.
+pub fn restore_lost_capitals(s: String) -> String {
+    if !s.bytes().any(|b| b.is_ascii_lowercase()) {
+        return s;
+    }
+    // Positions (byte offsets) of the vowels to restore; any other lower case: leave it.
+    let mut fixes: Vec<usize> = Vec::new();
+    let mut word_start = None;
+    let mut lower: Option<usize> = None;
+    let mut lowers = 0;
+    let mut capitals = 0;
+    // A sentinel space ends the last word.
+    for (i, c) in s.char_indices().chain(std::iter::once((s.len(), ' '))) {
+        if c.is_alphabetic() {
+            word_start.get_or_insert(i);
+            if c.is_lowercase() {
+                lowers += 1;
+                lower = Some(i);
+            } else if c.is_uppercase() {
+                capitals += 1;
+            }
+            continue;
+        }
+        if word_start.take().is_some() && lowers > 0 {
+            let vowel = lower
+                .is_some_and(|at| matches!(s.as_bytes()[at], b'a' | b'e' | b'i' | b'o' | b'u'));
+            if lowers > 1 || capitals < 2 || !vowel {
+                return s;
+            }
+            fixes.extend(lower);
+        }
+        (lowers, capitals, lower) = (0, 0, None);
+    }
+    let mut out = String::with_capacity(s.len() + fixes.len());
+    let mut from = 0;
+    for at in fixes {
+        out.push_str(&s[from..at]);
+        out.push(match s.as_bytes()[at] {
+            b'a' => 'Á',
+            b'e' => 'É',
+            b'i' => 'Í',
+            b'o' => 'Ó',
+            _ => 'Ú',
+        });
+        from = at + 1;
+    }
+    out.push_str(&s[from..]);
+    out
+}
+
 /// Folds one character to lower-case ASCII where it has a plain Latin form
 /// (`Á`→`a`, `ñ`→`n`, `ü`→`u`), lower-cases anything else.
 #[inline]
@@ -248,6 +308,45 @@ pub fn find_secop2_id(s: &str, kind: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secop1s_lost_capitals_come_back_in_capital_texts_only() {
+        // Real titles and names of `f789-7hwg`.
+        for (lost, restored) in [
+            (
+                "APOYO TeCNICO; LOGiSTICO Y ASISTENCIAL OPERATIVO PARA LA REALIZACIoN DE JORNADA",
+                "APOYO TÉCNICO; LOGÍSTICO Y ASISTENCIAL OPERATIVO PARA LA REALIZACIÓN DE JORNADA",
+            ),
+            (
+                "BOLiVAR - ALCALDiA MUNICIPIO DE BARRANCO DE LOBA",
+                "BOLÍVAR - ALCALDÍA MUNICIPIO DE BARRANCO DE LOBA",
+            ),
+            ("LICITACIoN OBRA PuBLICA", "LICITACIÓN OBRA PÚBLICA"),
+            ("BOGOTa D.C.", "BOGOTÁ D.C."),
+            (
+                "uNICA ViAS DE SAN ANDReS (CAQUETa)",
+                "ÚNICA VÍAS DE SAN ANDRÉS (CAQUETÁ)",
+            ),
+            (
+                "CONSTRUCCIoN DE PLACA HUELLA EN LA VEREDA EL PEÑOL",
+                "CONSTRUCCIÓN DE PLACA HUELLA EN LA VEREDA EL PEÑOL",
+            ),
+            ("M-BLB-019-2026-A", "M-BLB-019-2026-A"),
+        ] {
+            assert_eq!(restore_lost_capitals(lost.to_string()), restored);
+        }
+        // Mixed case, or a lower case that is not a lost accent: left as published.
+        for kept in [
+            "Prestación de servicios profesionales",
+            "ALCALDiA de Medellín",
+            "SUMINISTRO DE PLANTA DE 150 kVA",
+            "PROGRAMA PyP",
+            "Si",
+            "",
+        ] {
+            assert_eq!(restore_lost_capitals(kept.to_string()), kept);
+        }
+    }
 
     #[test]
     fn placeholders_are_unknown() {

@@ -7,8 +7,8 @@
 
 use super::cells::{Cells, push_id};
 use super::{Dataset, Fragment, Role, RowError};
-use crate::model::{Award, Buyer, Contract, Platform, Process, Status};
-use crate::normalize::text::{extract_url, fold};
+use crate::model::{Award, Buyer, Contract, Party, Platform, Process, Status};
+use crate::normalize::text::{extract_url, fold, restore_lost_capitals};
 use crate::normalize::unspsc::normalize_unspsc;
 use crate::normalize::vocab;
 use crate::sources::Row;
@@ -171,6 +171,8 @@ impl Dataset for Secop1Procesos {
 
     fn normalize(&self, row: &Row) -> Result<Fragment, RowError> {
         let c = Cells::new(row);
+        // Texts people read, with the accented capitals the live dataset lost put back.
+        let prose = |col: &str| c.text(col).map(restore_lost_capitals);
         let constancia = c.key("numero_de_constancia")?;
         let published = c.date_req("fecha_de_cargue_en_el_secop")?;
         let estimated = c.money_req("cuantia_proceso")?;
@@ -179,11 +181,16 @@ impl Dataset for Secop1Procesos {
             .raw("uid")
             .map(str::to_string)
             .or_else(|| award_id.map(|a| format!("{constancia}-{a}")));
-        let supplier = c.party(
-            "nom_razon_social_contratista",
-            "identificacion_del_contratista",
-            Some("tipo_identifi_del_contratista"),
-        );
+        let supplier = c
+            .party(
+                "nom_razon_social_contratista",
+                "identificacion_del_contratista",
+                Some("tipo_identifi_del_contratista"),
+            )
+            .map(|p| Party {
+                name: restore_lost_capitals(p.name),
+                ..p
+            });
         let contract_no = c.text("numero_de_contrato");
         let signed = c.date("fecha_de_firma_del_contrato");
         let contract_value = c
@@ -212,7 +219,7 @@ impl Dataset for Secop1Procesos {
             signed_at: signed,
             start: c.date("fecha_ini_ejec_contrato"),
             end: c.date("fecha_fin_ejec_contrato"),
-            object: c.text("objeto_del_contrato_a_la"),
+            object: prose("objeto_del_contrato_a_la"),
             source: self.id.to_string(),
         });
 
@@ -249,7 +256,7 @@ impl Dataset for Secop1Procesos {
         let currency = c
             .text("moneda")
             .filter(|m| !fold(m).contains("peso colombiano"));
-        let detail = c.text("detalle_del_objeto_a_contratar");
+        let detail = prose("detalle_del_objeto_a_contratar");
         let reference = c.text("numero_de_proceso");
         let modality_raw = c.text("modalidad_de_contratacion");
 
@@ -272,18 +279,16 @@ impl Dataset for Secop1Procesos {
             reference: reference.clone(),
             reference_raw: reference,
             title: detail.clone().unwrap_or_default(),
-            description: c
-                .text("objeto_a_contratar")
-                .filter(|o| Some(o) != detail.as_ref()),
+            description: prose("objeto_a_contratar").filter(|o| Some(o) != detail.as_ref()),
             buyer: Buyer {
-                name: c.text("nombre_entidad").unwrap_or_default(),
+                name: prose("nombre_entidad").unwrap_or_default(),
                 nit,
                 nit_raw,
                 code: c.raw("c_digo_de_la_entidad").map(str::to_string),
                 department,
                 municipality,
                 order: c.text("orden_entidad").or_else(|| c.text("nivel_entidad")),
-                unit: c.text("nombre_sub_unidad_ejecutora"),
+                unit: prose("nombre_sub_unidad_ejecutora"),
             },
             modality: modality_raw
                 .as_deref()
