@@ -83,46 +83,48 @@ pub fn clean_text(s: &str) -> Option<String> {
 
 /// Puts back the accented capitals the live SECOP I dataset lost: each accented capital
 /// became its plain lower-case vowel (`ALCALDiA`, `LICITACIoN`, `PuBLICA`, `BOGOTa`,
-/// `TeCNICO`), so its titles read `APOYO TeCNICO; LOGiSTICO`. In a text written in
-/// capitals, a word whose only lower-case letter is one vowel gets that vowel back as an
-/// acute capital (`ALCALDÍA`, `LICITACIÓN`, `PÚBLICA`, `BOGOTÁ`, `TÉCNICO`): Spanish writes
-/// at most one accent a word, and the acute is the only one these texts lost (`Ñ` and `Ü`
-/// survived). A text with any other lower case (`Alcaldía de Medellín`, `kVA`, `PyP`) is
-/// mixed case and left as it is, and so is one with a word of fewer than two capitals
-/// (`Si`). An abbreviation with a lower-case vowel among capitals (`SARS-CoV-2`) is taken
-/// for a lost accent: rare in these texts. Search is unaffected: it folds accents either
-/// way. The row as published stays in the state.
+/// `TeCNICO`, and the conjunction `Ó` as `o`), so its titles read `APOYO TeCNICO;
+/// LOGiSTICO`. In a text written in capitals, a word whose only lower-case letter is one
+/// vowel gets that vowel back as an acute capital (`ALCALDÍA`, `LICITACIÓN`, `PÚBLICA`,
+/// `BOGOTÁ`, `TÉCNICO`): Spanish writes at most one accent a word, and the acute is the
+/// only one these texts lost (`Ñ` and `Ü` survived). A text with any other lower case
+/// (`Alcaldía de Medellín`, `kVA`, `PyP`) is mixed case and left as it is, and so is a short
+/// one (`Si`, `No`: fewer than four capitals, or fewer than two a lower-case letter). The
+/// ordinals `ª` and `º` (`4ª`, `Nº`) are not words. An abbreviation with a lower-case vowel
+/// among capitals (`SARS-CoV-2`) is taken for a lost accent: rare in these texts. Search is
+/// unaffected (it folds accents either way), and the row as published stays in the state.
 pub fn restore_lost_capitals(s: String) -> String {
     if !s.bytes().any(|b| b.is_ascii_lowercase()) {
         return s;
     }
-    // Positions (byte offsets) of the vowels to restore; any other lower case: leave it.
+    // Byte offsets of the vowels to restore.
     let mut fixes: Vec<usize> = Vec::new();
-    let mut word_start = None;
-    let mut lower: Option<usize> = None;
-    let mut lowers = 0;
     let mut capitals = 0;
+    // The word being read: its lower-case letters, and the last one's offset.
+    let mut lowers = 0;
+    let mut lower = 0;
     // A sentinel space ends the last word.
     for (i, c) in s.char_indices().chain(std::iter::once((s.len(), ' '))) {
-        if c.is_alphabetic() {
-            word_start.get_or_insert(i);
+        if c.is_alphabetic() && !matches!(c, 'ª' | 'º') {
             if c.is_lowercase() {
                 lowers += 1;
-                lower = Some(i);
+                lower = i;
             } else if c.is_uppercase() {
                 capitals += 1;
             }
             continue;
         }
-        if word_start.take().is_some() && lowers > 0 {
-            let vowel = lower
-                .is_some_and(|at| matches!(s.as_bytes()[at], b'a' | b'e' | b'i' | b'o' | b'u'));
-            if lowers > 1 || capitals < 2 || !vowel {
+        if lowers > 0 {
+            let vowel = matches!(s.as_bytes()[lower], b'a' | b'e' | b'i' | b'o' | b'u');
+            if lowers > 1 || !vowel {
                 return s;
             }
-            fixes.extend(lower);
+            fixes.push(lower);
+            lowers = 0;
         }
-        (lowers, capitals, lower) = (0, 0, None);
+    }
+    if capitals < 4 || capitals < 2 * fixes.len() {
+        return s;
     }
     let mut out = String::with_capacity(s.len() + fixes.len());
     let mut from = 0;
@@ -332,6 +334,10 @@ mod tests {
                 "CONSTRUCCIÓN DE PLACA HUELLA EN LA VEREDA EL PEÑOL",
             ),
             ("M-BLB-019-2026-A", "M-BLB-019-2026-A"),
+            (
+                "ALCANTARILLADO DE LAS CALLES 3ª Y 4ª; DIESEL o ACPM SEGuN COTIZACIoN Nº 016",
+                "ALCANTARILLADO DE LAS CALLES 3ª Y 4ª; DIESEL Ó ACPM SEGÚN COTIZACIÓN Nº 016",
+            ),
         ] {
             assert_eq!(restore_lost_capitals(lost.to_string()), restored);
         }
@@ -342,6 +348,8 @@ mod tests {
             "SUMINISTRO DE PLANTA DE 150 kVA",
             "PROGRAMA PyP",
             "Si",
+            "No",
+            "ViA",
             "",
         ] {
             assert_eq!(restore_lost_capitals(kept.to_string()), kept);
