@@ -3,7 +3,9 @@
 //!
 //! `numero_de_constancia` (`YY-T-NNNNNNN`) is the process; a process has one row per award
 //! (`id_adjudicacion`), and `uid` is the constancia plus `-` and the award. The live dataset
-//! has lost its accented capitals (`ALCALDiA`, `LICITACIoN`): folding takes care of that.
+//! has lost its accented capitals (`ALCALDiA`, `LICITACIoN`): folding takes care of that for
+//! search and comparison, and the texts people read get them back
+//! ([`restore_lost_capitals`]); the raw labels (`modality_raw`, `status_raw`) stay as published.
 
 use super::cells::{Cells, push_id};
 use super::{Dataset, Fragment, Role, RowError};
