@@ -554,3 +554,46 @@ fn standard_input_imports_like_a_file() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("standard input"), "{err}");
 }
+
+/// `secop` runs without transparent huge pages: with them, memory the allocator freed and
+/// reused was zeroed 2 MiB at a time (a tenth of the import's CPU; BENCHMARKS.md).
+#[cfg(target_os = "linux")]
+#[test]
+fn secop_runs_without_transparent_huge_pages() {
+    let d = tempfile::tempdir().unwrap();
+    // `import -` waits on its standard input, which stays open until the check is done.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_secop"))
+        .arg("--data-dir")
+        .arg(d.path())
+        .args(["import", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let t0 = std::time::Instant::now();
+    let line = loop {
+        let s = std::fs::read_to_string(&status).unwrap_or_default();
+        // The flag is set first thing in main: wait until the process has run that far
+        // (its threads exist once the import has started).
+        let threads = s
+            .lines()
+            .find_map(|l| l.strip_prefix("Threads:"))
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .unwrap_or(0);
+        if threads > 1 || t0.elapsed() > std::time::Duration::from_secs(20) {
+            break s
+                .lines()
+                .find(|l| l.starts_with("THP_enabled:"))
+                .map(str::to_string);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    drop(child.stdin.take());
+    let _ = child.wait();
+    // Kernels before 6.x do not report the flag.
+    if let Some(line) = line {
+        assert_eq!(line.split_whitespace().nth(1), Some("0"), "{line}");
+    }
+}
