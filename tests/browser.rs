@@ -107,6 +107,18 @@ async fn shot(c: &Client, name: &str) {
     std::fs::write(artifacts().join(name), png).unwrap();
 }
 
+/// How far the page scrolls sideways, in CSS pixels (0 or less: it fits the window).
+async fn sideways_scroll(c: &Client) -> i64 {
+    c.execute(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_i64()
+    .unwrap()
+}
+
 async fn wait_url(c: &Client, needle: &str) -> String {
     let t0 = Instant::now();
     loop {
@@ -329,17 +341,8 @@ async fn a_visit_in_chromium() {
     // On a phone: no sideways scrolling.
     c.set_window_size(390, 844).await.unwrap();
     c.goto(&format!("{base}/?q=seguros")).await.unwrap();
-    let overflow = c
-        .execute(
-            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert!(
-        overflow.as_i64().unwrap() <= 0,
-        "sideways scroll on a phone: {overflow}"
-    );
+    let overflow = sideways_scroll(&c).await;
+    assert!(overflow <= 0, "sideways scroll on a phone: {overflow}");
     shot(&c, "04-movil.png").await;
 
     // Who buys and who wins, from the results' link: both lists, and on a phone the tables
@@ -357,15 +360,9 @@ async fn a_visit_in_chromium() {
     for id in ["compradores", "proveedores"] {
         c.find(Locator::Id(id)).await.unwrap();
     }
-    let overflow = c
-        .execute(
-            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
-            vec![],
-        )
-        .await
-        .unwrap();
+    let overflow = sideways_scroll(&c).await;
     assert!(
-        overflow.as_i64().unwrap() <= 0,
+        overflow <= 0,
         "sideways scroll of /quien on a phone: {overflow}"
     );
     shot(&c, "05-quien-movil.png").await;

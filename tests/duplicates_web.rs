@@ -54,12 +54,7 @@ fn duplicates_over_http_and_on_the_page() {
         );
     }
     // The page: both originals, our process pages, the reasons; data escaped.
-    let html = c
-        .get(format!("{}/duplicados?nit=800015991", srv.url))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let html = srv.text("/duplicados?nit=800015991");
     assert!(html.contains("aria-current=\"page\""));
     assert!(html.contains("href=\"/procesos/secop1:26-13-14706571\""));
     assert!(html.contains(
@@ -138,12 +133,7 @@ fn every_entity_is_answered_from_the_report() {
     assert_eq!(status, 200, "{one_entity}");
     assert!(one_entity.get("report").is_none());
     // The page shows the report.
-    let html = c
-        .get(format!("{}/duplicados", srv.url))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let html = srv.text("/duplicados");
     assert!(html.contains("Informe de todas las entidades"), "{html}");
     assert!(html.contains("href=\"/procesos/secop1:26-13-14706571\""));
 }

@@ -158,15 +158,9 @@ fn write(dir: &Path, bytes: &[u8], gzip: bool) -> std::path::PathBuf {
     path
 }
 
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(256), ..ProptestConfig::default() })]
+    // ProptestConfig::default() reads PROPTEST_CASES (256 without it).
+    #![proptest_config(ProptestConfig::default())]
 
     /// Reading and normalising: every record is a row (prepared or refused with a reason)
     /// or a malformed record with its reason; nothing panics.
@@ -203,7 +197,10 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(256) / 8, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: ProptestConfig::default().cases / 8,
+        ..ProptestConfig::default()
+    })]
 
     /// Importing: the import goes on through the damage, and every record is counted once,
     /// read or quarantined.

@@ -138,12 +138,7 @@ fn top_over_http_and_on_the_page() {
     }
     // The page: both lists, each name a link to the search narrowed to it; the search page
     // links to it with its own parameters.
-    let html = c
-        .get(format!("{}/quien?department=97", srv.url))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let html = srv.text("/quien?department=97");
     assert!(
         html.contains("Quién compra</h2>") && html.contains("Quién gana</h2>"),
         "{html}"
@@ -153,19 +148,9 @@ fn top_over_http_and_on_the_page() {
         html.contains(&format!("href=\"/?nit={nit}&amp;department=97\"")),
         "{html}"
     );
-    let search = c
-        .get(format!("{}/?department=97", srv.url))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let search = srv.text("/?department=97");
     assert!(search.contains("href=\"/quien?department=97\""));
-    let by_count = c
-        .get(format!("{}/quien?department=97&order=count", srv.url))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let by_count = srv.text("/quien?department=97&order=count");
     assert!(by_count.contains("% de los procesos"));
     // A bad parameter: the page says why, with a 400.
     let bad = c

@@ -580,22 +580,12 @@ impl Engine {
     pub fn for_each(&self, s: &Search, mut f: impl FnMut(Process) -> Result<()>) -> Result<u64> {
         let searcher = self.index.reader.searcher();
         let query = self.query(s, &mut Vec::new())?;
-        let weight = query.weight(tantivy::query::EnableScoring::disabled_from_searcher(
-            &searcher,
-        ))?;
         let mut n = 0u64;
-        for (ord, seg) in searcher.segment_readers().iter().enumerate() {
-            let mut scorer = weight.scorer(seg, 1.0)?;
-            let alive = seg.alive_bitset();
-            let mut doc = tantivy::DocSet::doc(&scorer);
-            while doc != tantivy::TERMINATED {
-                if alive.is_none_or(|a| a.is_alive(doc)) {
-                    f(self.load(&searcher, DocAddress::new(ord as u32, doc))?)?;
-                    n += 1;
-                }
-                doc = tantivy::DocSet::advance(&mut scorer);
-            }
-        }
+        live_docs(&searcher, &*query, |addr| {
+            f(self.load(&searcher, addr)?)?;
+            n += 1;
+            Ok(true)
+        })?;
         Ok(n)
     }
 
@@ -808,6 +798,30 @@ pub fn top_by_score(
     let mut hits: Vec<Hit> = heap.into_iter().map(|Reverse(h)| h).collect();
     hits.sort_by(|a, b| b.cmp(a));
     Ok(hits.into_iter().map(|h| (h.0, h.1)).collect())
+}
+
+/// Calls `f` with every live document `q` matches, in index order, without scoring, until
+/// `f` returns false.
+pub(crate) fn live_docs(
+    searcher: &tantivy::Searcher,
+    q: &dyn tantivy::query::Query,
+    mut f: impl FnMut(DocAddress) -> Result<bool>,
+) -> Result<()> {
+    let weight = q.weight(tantivy::query::EnableScoring::disabled_from_searcher(
+        searcher,
+    ))?;
+    for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+        let mut scorer = weight.scorer(seg, 1.0)?;
+        let alive = seg.alive_bitset();
+        let mut doc = tantivy::DocSet::doc(&scorer);
+        while doc != tantivy::TERMINATED {
+            if alive.is_none_or(|a| a.is_alive(doc)) && !f(DocAddress::new(ord as u32, doc))? {
+                return Ok(());
+            }
+            doc = tantivy::DocSet::advance(&mut scorer);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -267,21 +267,12 @@ fn first_doc(
     searcher: &tantivy::Searcher,
     q: &dyn tantivy::query::Query,
 ) -> Result<Option<DocAddress>> {
-    let weight = q.weight(tantivy::query::EnableScoring::disabled_from_searcher(
-        searcher,
-    ))?;
-    for (ord, seg) in searcher.segment_readers().iter().enumerate() {
-        let mut scorer = weight.scorer(seg, 1.0)?;
-        let alive = seg.alive_bitset();
-        let mut doc = tantivy::DocSet::doc(&scorer);
-        while doc != tantivy::TERMINATED {
-            if alive.is_none_or(|a| a.is_alive(doc)) {
-                return Ok(Some(DocAddress::new(ord as u32, doc)));
-            }
-            doc = tantivy::DocSet::advance(&mut scorer);
-        }
-    }
-    Ok(None)
+    let mut first = None;
+    super::live_docs(searcher, q, |addr| {
+        first = Some(addr);
+        Ok(false)
+    })?;
+    Ok(first)
 }
 
 /// Counts and values per key over the hits.

@@ -103,6 +103,18 @@ pub struct Server {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
+impl Server {
+    /// The body of `GET path` (a page or an answer), whatever its status.
+    pub fn text(&self, path: &str) -> String {
+        http()
+            .get(format!("{}{path}", self.url))
+            .send()
+            .expect("a response")
+            .text()
+            .expect("a body")
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         if let Some(s) = self.stop.take() {
