@@ -47,10 +47,7 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let who = match a.by {
-        TopBy::Buyer => "buyer",
-        TopBy::Supplier => "supplier",
-    };
+    let who = a.by.as_str();
     let mut table = Table::new(&["", who, "id", "processes", "value", "share"])
         .align_right(0)
         .align_right(3)

@@ -305,11 +305,11 @@ pub async fn run_duplicates(
     }
 }
 
-/// The duplicate report of every entity for the index's current generation and `window`
+/// The duplicate report of every entity for the index's current contents and `window`
 /// days, started when missing, awaited for at most `wait`. It leaves a core to searches.
 pub async fn duplicates_report(st: &AppState, window: u32, wait: Duration) -> Lookup {
     let index = st.engine.index();
-    let generation = index.contents_id();
+    let contents = index.contents_id();
     // ≈ 60,000 documents a second on one thread of this machine's cores.
     let estimate = Duration::from_secs_f64(index.num_docs() as f64 / 60_000.0);
     let threads = std::thread::available_parallelism()
@@ -318,8 +318,8 @@ pub async fn duplicates_report(st: &AppState, window: u32, wait: Duration) -> Lo
         .max(1);
     let engine = st.engine.clone();
     st.duplicates
-        .obtain(generation, window, wait, estimate, move || {
-            crate::dedup::Scan::report(engine.index(), window, threads, generation)
+        .obtain(contents, window, wait, estimate, move || {
+            crate::dedup::Scan::report(engine.index(), window, threads, contents)
         })
         .await
 }

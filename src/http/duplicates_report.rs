@@ -4,11 +4,12 @@
 //! request, and the same answer for every request until the index changes. So a request
 //! without `nit` is answered from a report of every entity (pairs from
 //! [`REPORT_MIN_SCORE`](crate::dedup::REPORT_MIN_SCORE), both kinds), computed once per index
-//! contents ([`crate::index::SecopIndex::contents_id`]) and time window on a thread of its own, and filtered for the request
-//! ([`Scan::select`]). A request that finds no report for the current contents starts one
-//! (one at a time) and waits a few seconds for it; if it is not ready by then, the answer is
-//! a 503 whose `Retry-After` says when it should be. The server starts the default report
-//! when it starts, so the first visitor usually finds it ready.
+//! contents ([`crate::index::SecopIndex::contents_id`]) and time window on a thread of its
+//! own, and filtered for the request ([`Scan::select`]). A request that finds no report for
+//! the current contents starts one (one at a time) and waits a few seconds for it; if it is
+//! not ready by then, the answer is a 503 whose `Retry-After` says when it should be. The
+//! server starts the default report when it starts, so the first visitor usually finds it
+//! ready.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
@@ -44,7 +45,7 @@ struct Inner {
 }
 
 struct Running {
-    generation: u64,
+    contents: u64,
     window: u32,
     started: Instant,
     done: watch::Receiver<Outcome>,
@@ -53,7 +54,7 @@ struct Running {
 /// What [`Reports::obtain`] found.
 #[derive(Debug)]
 pub enum Lookup {
-    /// The report for the generation and window asked for.
+    /// The report for the index contents and window asked for.
     Ready(Arc<Scan>),
     /// Not ready yet: a report has been computing for `running` (this one, or another
     /// window's, which goes first); retry after `retry_after`.
@@ -68,12 +69,13 @@ pub enum Lookup {
 }
 
 impl Reports {
-    /// The report for the index contents `generation` and `window`: ready, or started (unless another is
-    /// computing) and awaited for at most `wait`. `compute` runs on a thread of its own;
-    /// `estimate` is how long it should take when no report has been computed yet.
+    /// The report for the index contents `contents` (their id) and `window`: ready, or
+    /// started (unless another is computing) and awaited for at most `wait`. `compute` runs
+    /// on a thread of its own; `estimate` is how long it should take when no report has been
+    /// computed yet.
     pub async fn obtain(
         self: &Arc<Self>,
-        generation: u64,
+        contents: u64,
         window: u32,
         wait: Duration,
         estimate: Duration,
@@ -81,14 +83,14 @@ impl Reports {
     ) -> Lookup {
         let mut rx = {
             let mut inner = self.inner.lock().expect("reports lock");
-            inner.latest = generation;
-            if let Some(r) = inner.find(generation, window) {
+            inner.latest = contents;
+            if let Some(r) = inner.find(contents, window) {
                 return Lookup::Ready(r);
             }
             match &inner.running {
-                Some(r) if (r.generation, r.window) == (generation, window) => r.done.clone(),
+                Some(r) if (r.contents, r.window) == (contents, window) => r.done.clone(),
                 Some(r) => return inner.pending(r.started, estimate),
-                None => match self.start(&mut inner, generation, window, compute) {
+                None => match self.start(&mut inner, contents, window, compute) {
                     Ok(rx) => rx,
                     Err(e) => return Lookup::Failed(e),
                 },
@@ -107,7 +109,7 @@ impl Reports {
                 match &inner.running {
                     Some(r) => inner.pending(r.started, estimate),
                     // It ended between the timeout and the lock.
-                    None => match inner.find(generation, window) {
+                    None => match inner.find(contents, window) {
                         Some(r) => Lookup::Ready(r),
                         None => inner.pending(Instant::now(), estimate),
                     },
@@ -120,7 +122,7 @@ impl Reports {
     fn start(
         self: &Arc<Self>,
         inner: &mut Inner,
-        generation: u64,
+        contents: u64,
         window: u32,
         compute: impl FnOnce() -> crate::Result<Scan> + Send + 'static,
     ) -> Result<watch::Receiver<Outcome>, String> {
@@ -132,7 +134,7 @@ impl Reports {
                 .map_err(|_| "the duplicate report panicked".to_string())
                 .and_then(|r| r.map_err(|e| e.to_string()))
                 .map(Arc::new);
-            reports.finish(generation, window, started, &outcome);
+            reports.finish(contents, window, started, &outcome);
             let _ = tx.send(Some(outcome));
         };
         std::thread::Builder::new()
@@ -140,7 +142,7 @@ impl Reports {
             .spawn(job)
             .map_err(|e| format!("cannot start the duplicate report: {e}"))?;
         inner.running = Some(Running {
-            generation,
+            contents,
             window,
             started,
             done: rx.clone(),
@@ -152,7 +154,7 @@ impl Reports {
     /// contents) and clears the running slot.
     fn finish(
         &self,
-        generation: u64,
+        contents: u64,
         window: u32,
         started: Instant,
         outcome: &Result<Arc<Scan>, String>,
@@ -164,24 +166,24 @@ impl Reports {
                 let took = started.elapsed();
                 inner.last_took = Some(took);
                 tracing::info!(
-                    generation,
+                    contents,
                     window,
                     pairs = r.pairs.len(),
                     took_ms = took.as_millis() as u64,
                     "duplicate report ready"
                 );
-                if generation != inner.latest {
+                if contents != inner.latest {
                     return;
                 }
                 inner
                     .ready
-                    .retain(|(g, w, _)| *g == generation && *w != window);
-                inner.ready.push((generation, window, Arc::clone(r)));
+                    .retain(|(g, w, _)| *g == contents && *w != window);
+                inner.ready.push((contents, window, Arc::clone(r)));
                 if inner.ready.len() > MAX_KEPT {
                     inner.ready.remove(0);
                 }
             }
-            Err(e) => tracing::error!(generation, window, error = %e, "duplicate report failed"),
+            Err(e) => tracing::error!(contents, window, error = %e, "duplicate report failed"),
         }
     }
 
@@ -192,10 +194,10 @@ impl Reports {
 }
 
 impl Inner {
-    fn find(&self, generation: u64, window: u32) -> Option<Arc<Scan>> {
+    fn find(&self, contents: u64, window: u32) -> Option<Arc<Scan>> {
         self.ready
             .iter()
-            .find(|(g, w, _)| (*g, *w) == (generation, window))
+            .find(|(g, w, _)| (*g, *w) == (contents, window))
             .map(|(_, _, r)| Arc::clone(r))
     }
 

@@ -28,13 +28,6 @@ fn pct(x: f64) -> String {
     }
 }
 
-fn order_name(o: TopOrder) -> &'static str {
-    match o {
-        TopOrder::Value => "value",
-        TopOrder::Count => "count",
-    }
-}
-
 /// The search narrowed to one buyer or supplier.
 fn narrowed(p: &SearchParams, by: TopBy, e: &TopEntry) -> String {
     let value = e.id.clone().unwrap_or_else(|| e.name.clone());
@@ -140,7 +133,7 @@ pub async fn top_page(State(st): State<AppState>, uri: Uri) -> Response {
     let qs = query_string(&base);
     let sep = if qs.is_empty() { "" } else { "&" };
     let with_order = |o: &str| format!("/quien?{qs}{sep}order={o}");
-    let api = |by: &str| format!("/api/top?{qs}{sep}by={by}&order={}", order_name(order));
+    let api = |by: &str| format!("/api/top?{qs}{sep}by={by}&order={}", order.as_str());
     let described = describe(&params);
     let body = html! {
         h1 { "Quién compra y quién gana" }

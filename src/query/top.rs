@@ -49,6 +49,14 @@ impl TopBy {
         }
     }
 
+    /// Its name in URLs and JSON (`buyer`, `supplier`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TopBy::Buyer => "buyer",
+            TopBy::Supplier => "supplier",
+        }
+    }
+
     fn key_column(self) -> &'static str {
         match self {
             TopBy::Buyer => "buyer",
@@ -83,6 +91,14 @@ impl TopOrder {
             other => Err(Error::bad_request(format!(
                 "order must be value or count, not {other:?}"
             ))),
+        }
+    }
+
+    /// Its name in URLs and JSON (`value`, `count`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TopOrder::Value => "value",
+            TopOrder::Count => "count",
         }
     }
 }
