@@ -116,8 +116,20 @@ pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
     }
 
     // The title twice in `all`: its weight in the ranking (its pairs once: they only answer
-    // phrases).
-    searchable(&mut d, f, &p.title);
+    // phrases). A title cut from a longer description or contract object (assembly's
+    // `shorten`) is once here and once inside that text, which is indexed below: its
+    // words count twice as well, and its pairs are the text's.
+    let objects = || p.contracts.iter().filter_map(|c| c.object.as_deref());
+    let cut_from_text = p.title.strip_suffix('…').is_some_and(|head| {
+        p.description
+            .as_deref()
+            .into_iter()
+            .chain(objects())
+            .any(|t| t.len() > head.len() && t.starts_with(head))
+    });
+    if !cut_from_text {
+        searchable(&mut d, f, &p.title);
+    }
     d.add_text(f.all, &p.title);
     d.add_text(f.entity, &p.buyer.name);
     searchable(&mut d, f, &p.buyer.name);
@@ -127,8 +139,7 @@ pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
     }
     // Descriptions and contract objects, each once and not when it repeats the title.
     let mut texts: Vec<&str> = vec![p.title.as_str()];
-    let objects = p.contracts.iter().filter_map(|c| c.object.as_deref());
-    for t in p.description.as_deref().into_iter().chain(objects) {
+    for t in p.description.as_deref().into_iter().chain(objects()) {
         if !texts.contains(&t) {
             texts.push(t);
             searchable(&mut d, f, t);
@@ -204,8 +215,16 @@ pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
     extra.extend(p.contract_type_raw.as_deref());
     extra.extend(p.phase.as_deref());
     extra.extend(p.reference.as_deref());
+    // A published label that says what ours says ("CONTRATACIÓN DIRECTA", "Contratación
+    // directa") once.
+    let lower = |s: &str| s.chars().flat_map(char::to_lowercase).collect::<String>();
+    let mut seen: Vec<String> = Vec::with_capacity(extra.len());
     for e in extra {
-        searchable(&mut d, f, e);
+        let l = lower(e);
+        if !seen.contains(&l) {
+            seen.push(l);
+            searchable(&mut d, f, e);
+        }
     }
     if let Some(e) = &p.enrichment {
         enrichment_text(e, &mut |s| searchable(&mut d, f, s));
@@ -266,4 +285,74 @@ pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
     d.add_u64(f.partial, u64::from(p.partial));
     d.add_text(f.doc, serde_json::to_string(p)?);
     Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::assemble::shorten;
+    use crate::model::Modality;
+    use tantivy::schema::document::Value;
+
+    fn texts(d: &TantivyDocument, field: tantivy::schema::Field) -> Vec<String> {
+        d.get_all(field)
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// Real p6dx/jbjy text (CO1.BDOS.6953998): the description is longer than a title, so
+    /// the assembled title is its first 200 characters.
+    const DESCRIPTION: &str = "PRESTAR LOS SERVICIOS PROFESIONALES DE APOYO A LA GESTION EN LA DIRECCIÓN DE SERVICIOS PÚBLICOS; EN EL PROCESO DE SEGUIMIENTO A LA PRESTACIÓN DEL SERVICIO DOMICILIARIO DE ENERGÍA Y EL SERVICIO DE ALUMBRADO PÚBLICO; EN ZONA URBANA Y RURAL; DEL MUNICIPIO DE LOS PATIOS";
+
+    #[test]
+    fn a_title_cut_from_the_description_counts_twice_like_any_title() {
+        let (_, f) = crate::index::schema::build();
+        let mut p = Process {
+            key: "secop2:CO1.BDOS.6953998".into(),
+            description: Some(DESCRIPTION.into()),
+            ..Default::default()
+        };
+        p.title = shorten(DESCRIPTION, 200);
+        assert!(p.title.ends_with('…'));
+        let d = build(&f, &p).unwrap();
+        let all = texts(&d, f.all);
+        // Once itself, once inside the description: two, as a title that is all of its
+        // description (which is then not repeated).
+        assert_eq!(all.iter().filter(|t| **t == p.title).count(), 1);
+        assert_eq!(all.iter().filter(|t| *t == DESCRIPTION).count(), 1);
+        // Its pairs are the description's.
+        let pairs = texts(&d, f.pairs);
+        assert!(!pairs.contains(&p.title));
+        assert!(pairs.iter().any(|t| t == DESCRIPTION));
+
+        // A title of its own is twice in `all` and has its pairs.
+        p.title = "SERVICIOS PROFESIONALES DIRECCIÓN DE SERVICIOS PÚBLICOS".into();
+        let d = build(&f, &p).unwrap();
+        assert_eq!(
+            texts(&d, f.all).iter().filter(|t| **t == p.title).count(),
+            2
+        );
+        assert!(texts(&d, f.pairs).contains(&p.title));
+    }
+
+    #[test]
+    fn a_published_label_equal_to_ours_is_indexed_once() {
+        let (_, f) = crate::index::schema::build();
+        let p = Process {
+            key: "secop1:24-12-14379130".into(),
+            title: "SUMINISTRO DE COMBUSTIBLE".into(),
+            modality: Modality::ContratacionDirecta,
+            modality_raw: Some("CONTRATACIÓN DIRECTA".into()),
+            contract_type_raw: Some("Suministro".into()),
+            ..Default::default()
+        };
+        let all = texts(&build(&f, &p).unwrap(), f.all);
+        let directa = all
+            .iter()
+            .filter(|t| t.to_lowercase() == "contratación directa")
+            .count();
+        assert_eq!(directa, 1, "{all:?}");
+        // A published label that says something else is kept.
+        assert!(all.iter().any(|t| t == "Suministro"));
+    }
 }
