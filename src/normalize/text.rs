@@ -61,6 +61,15 @@ pub fn clean_text(s: &str) -> Option<String> {
     if is_placeholder(s) {
         return None;
     }
+    // Most cells are printable ASCII with single spaces between words: nothing to clean.
+    let b = s.as_bytes();
+    let clean = b.iter().all(|&c| (b' '..=b'~').contains(&c))
+        && b.first() != Some(&b' ')
+        && b.last() != Some(&b' ')
+        && !b.windows(2).any(|w| w == b"  ");
+    if clean {
+        return Some(s.to_string());
+    }
     let mut out = String::with_capacity(s.len());
     let mut pending_space = false;
     for c in s.chars() {
@@ -400,6 +409,17 @@ mod tests {
             clean_text("  <b>\"OBRA\"</b>\r\n ").as_deref(),
             Some("<b>\"OBRA\"</b>")
         );
+        // ASCII cells that look clean but are not: each still goes through the cleaning.
+        for (raw, clean) in [
+            ("MANTENIMIENTO  VIAL", "MANTENIMIENTO VIAL"),
+            (" OBRA CIVIL", "OBRA CIVIL"),
+            ("OBRA CIVIL ", "OBRA CIVIL"),
+            ("OBRA\tCIVIL", "OBRA CIVIL"),
+            ("OBRA\u{7f}CIVIL", "OBRACIVIL"),
+            ("SUMINISTRO DE COMBUSTIBLE", "SUMINISTRO DE COMBUSTIBLE"),
+        ] {
+            assert_eq!(clean_text(raw).as_deref(), Some(clean), "{raw:?}");
+        }
     }
 
     #[test]
