@@ -159,41 +159,10 @@ pub struct ProcessResponse {
     /// Link to the original platform.
     pub url: String,
     /// UNSPSC codes with the names of every level.
-    pub categories: Vec<CategoryView>,
+    pub categories: Vec<Category>,
     /// Keys of other processes the same identifier names (a shared reference or NIT).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub also_matches: Vec<String>,
-}
-
-/// A UNSPSC code with its names.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct CategoryView {
-    /// Eight digits.
-    pub code: String,
-    /// Segment name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub segment: Option<String>,
-    /// Family name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub family: Option<String>,
-    /// Class name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub class: Option<String>,
-    /// Product name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub product: Option<String>,
-}
-
-impl From<Category> for CategoryView {
-    fn from(c: Category) -> Self {
-        CategoryView {
-            code: c.code,
-            segment: c.segment,
-            family: c.family,
-            class: c.class,
-            product: c.product,
-        }
-    }
 }
 
 impl ProcessResponse {
@@ -202,7 +171,7 @@ impl ProcessResponse {
         let u = Unspsc::get();
         ProcessResponse {
             url: p.link(),
-            categories: p.unspsc.iter().map(|c| u.category(c).into()).collect(),
+            categories: p.unspsc.iter().map(|c| u.category(c)).collect(),
             process: p,
             also_matches: also,
         }

@@ -170,10 +170,16 @@ pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
     let unspsc = Unspsc::get();
     let mut prefixes: Vec<&str> = Vec::new();
     for code in &p.unspsc {
-        let c = unspsc.category(code);
-        let names = [c.segment, c.family, c.class, c.product];
-        for n in names.iter().flatten() {
-            searchable(&mut d, f, n);
+        // The product level only when the code names one (as `Unspsc::category`).
+        let levels: &[usize] = if code.ends_with("00") {
+            &[2, 4, 6]
+        } else {
+            &[2, 4, 6, 8]
+        };
+        for &n in levels {
+            if let Some(name) = code.get(..n).and_then(|c| unspsc.name(c)) {
+                searchable(&mut d, f, name);
+            }
         }
         searchable(&mut d, f, code);
         for n in [2, 4, 6, 8] {
@@ -333,6 +339,29 @@ mod tests {
             2
         );
         assert!(texts(&d, f.pairs).contains(&p.title));
+    }
+
+    #[test]
+    fn every_level_of_a_category_is_searchable_text() {
+        let (_, f) = crate::index::schema::build();
+        let p = Process {
+            key: "secop2:CO1.BDOS.6953998".into(),
+            title: "APOYO A LA GESTION".into(),
+            unspsc: vec!["80111600".into(), "43211507".into()],
+            ..Default::default()
+        };
+        let all = texts(&build(&f, &p).unwrap(), f.all);
+        let unspsc = Unspsc::get();
+        for code in &p.unspsc {
+            let c = unspsc.category(code);
+            let names = [&c.segment, &c.family, &c.class, &c.product];
+            let names: Vec<&String> = names.into_iter().flatten().collect();
+            assert!(names.len() >= 3, "{c:?}");
+            for n in names {
+                assert!(all.contains(n), "{n} of {code} not in {all:?}");
+            }
+            assert!(all.contains(code));
+        }
     }
 
     #[test]

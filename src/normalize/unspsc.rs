@@ -18,7 +18,9 @@ pub struct Unspsc {
 }
 
 /// The names of a code's levels, as far as the classifier knows them.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema,
+)]
 pub struct Category {
     /// Eight-digit code.
     pub code: String,
