@@ -55,6 +55,7 @@ const MIN_VALUE: i64 = 10_000_000;
 struct Import {
     rows: usize,
     time: Duration,
+    cpu: Duration,
     rss: u64,
     index: u64,
     state: u64,
@@ -70,12 +71,13 @@ fn import(dir: &Path, file: &Path, rows: usize) -> Import {
         .arg(file)
         .arg("--json");
     eprintln!("importing {} …", file.display());
-    let (time, rss, _) = run_measured(cmd);
+    let m = run_measured(cmd);
     let idx = SecopIndex::open(dir).unwrap();
     Import {
         rows,
-        time,
-        rss,
+        time: m.wall,
+        cpu: m.cpu,
+        rss: m.rss,
         index: du(&dir.join("tantivy")),
         // The state database and the row log beside it.
         state: du(&dir.join("state.sqlite")) + du(&dir.join("rows")),
@@ -396,7 +398,12 @@ fn after_compact(dir: &Path, imported: &Engine, runs: usize) -> String {
     let mut cmd = Command::new(secop_bin());
     cmd.arg("--data-dir").arg(dir).args(["compact", "--json"]);
     eprintln!("secop compact …");
-    let (took, rss, out) = run_measured(cmd);
+    let Measured {
+        wall: took,
+        rss,
+        stdout: out,
+        ..
+    } = run_measured(cmd);
     let c: serde_json::Value = serde_json::from_str(&out).expect("compact --json");
     let compacted = Engine::new(SecopIndex::open(dir).unwrap());
     let mut lat = [Lat::default(), Lat::default()];
@@ -593,20 +600,22 @@ fn main() {
     );
     let _ = writeln!(
         s,
-        "| corpus | rows | documents | time | rows/s | index | state (db + row log) | peak RSS |"
+        "| corpus | rows | documents | time | rows/s | CPU (user + system) | CPU a row | index | state (db + row log) | peak RSS |"
     );
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (name, i) in [
         ("real web export, 247k rows", &small),
         (&*format!("scaled ×{copies}, varied ids"), &big),
     ] {
         let _ = writeln!(
             s,
-            "| {name} | {} | {} | {:.1} s | {:.0} | {} | {} | {} |",
+            "| {name} | {} | {} | {:.1} s | {:.0} | {:.1} s | {:.0} µs | {} | {} | {} |",
             i.rows,
             i.docs,
             i.time.as_secs_f64(),
             rate(i),
+            i.cpu.as_secs_f64(),
+            i.cpu.as_secs_f64() * 1e6 / i.rows as f64,
             mb(i.index),
             mb(i.state),
             mb(i.rss)

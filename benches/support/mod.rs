@@ -148,9 +148,31 @@ pub fn scaled_corpus(copies: usize) -> (PathBuf, usize) {
     (out, n)
 }
 
-/// Runs a command, sampling its peak RSS (VmHWM) while it runs. Returns wall time, peak
-/// RSS in bytes, and stdout.
-pub fn run_measured(mut cmd: Command) -> (Duration, u64, String) {
+/// What [`run_measured`] saw of a command.
+pub struct Measured {
+    /// Wall time.
+    pub wall: Duration,
+    /// User plus system CPU time of the command (and any children it waited for): less
+    /// sensitive than wall time to the other tenants of a shared machine.
+    pub cpu: Duration,
+    /// Peak RSS in bytes.
+    pub rss: u64,
+    /// Its standard output.
+    pub stdout: String,
+}
+
+/// User plus system CPU time of this process's children that have been waited for.
+fn children_cpu() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(u.ru_utime) + tv(u.ru_stime)
+}
+
+/// Runs a command, sampling its peak RSS (VmHWM) while it runs, and measuring its CPU time.
+pub fn run_measured(mut cmd: Command) -> Measured {
+    let cpu0 = children_cpu();
     let t0 = Instant::now();
     let mut child: Child = cmd
         .stdout(std::process::Stdio::piped())
@@ -183,7 +205,12 @@ pub fn run_measured(mut cmd: Command) -> (Duration, u64, String) {
     }
     let status = child.wait().unwrap();
     assert!(status.success(), "{cmd:?} failed");
-    (t0.elapsed(), peak, reader.join().unwrap())
+    Measured {
+        wall: t0.elapsed(),
+        cpu: children_cpu().saturating_sub(cpu0),
+        rss: peak,
+        stdout: reader.join().unwrap(),
+    }
 }
 
 /// Size of a directory tree in bytes.
