@@ -16,8 +16,8 @@ fn main() -> ExitCode {
 /// Turns transparent huge pages off for this process. mimalloc asks for them on its
 /// arenas, and it returns freed memory to the system: each reuse then faults in and zeroes a
 /// whole 2 MiB page. Profiled on the 247k-row import, `clear_page_erms` alone took 12 % of
-/// the samples and the kernel 9-10 s of 45 CPU-s; without huge pages the kernel takes 4.5-5.5
-/// s, and the peak RSS is a little lower (BENCHMARKS.md, "Core").
+/// the samples and the kernel 7.4-10.5 CPU-s; without huge pages the kernel takes 4.9-6.1 s,
+/// and the peak RSS is a little lower (BENCHMARKS.md, "Transparent huge pages off").
 fn no_transparent_huge_pages() {
     #[cfg(target_os = "linux")]
     {

@@ -170,16 +170,8 @@ pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
     let unspsc = Unspsc::get();
     let mut prefixes: Vec<&str> = Vec::new();
     for code in &p.unspsc {
-        // The product level only when the code names one (as `Unspsc::category`).
-        let levels: &[usize] = if code.ends_with("00") {
-            &[2, 4, 6]
-        } else {
-            &[2, 4, 6, 8]
-        };
-        for &n in levels {
-            if let Some(name) = code.get(..n).and_then(|c| unspsc.name(c)) {
-                searchable(&mut d, f, name);
-            }
+        for name in unspsc.level_names(code).into_iter().flatten() {
+            searchable(&mut d, f, name);
         }
         searchable(&mut d, f, code);
         for n in [2, 4, 6, 8] {

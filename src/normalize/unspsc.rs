@@ -82,15 +82,24 @@ impl Unspsc {
         key(code).and_then(|k| self.names.get(&k)).map(|b| &**b)
     }
 
+    /// The names of an eight-digit code's segment, family, class and product, as far as
+    /// known; no product when the code names a class (`…00`).
+    pub fn level_names(&self, code: &str) -> [Option<&str>; 4] {
+        let level = |n: usize| code.get(..n).and_then(|c| self.name(c));
+        let product = if code.ends_with("00") { None } else { level(8) };
+        [level(2), level(4), level(6), product]
+    }
+
     /// Every level's name for an eight-digit code.
     pub fn category(&self, code: &str) -> Category {
-        let level = |n: usize| code.get(..n).and_then(|c| self.name(c)).map(str::to_string);
+        let [segment, family, class, product] =
+            self.level_names(code).map(|n| n.map(str::to_string));
         Category {
             code: code.to_string(),
-            segment: level(2),
-            family: level(4),
-            class: level(6),
-            product: if code.ends_with("00") { None } else { level(8) },
+            segment,
+            family,
+            class,
+            product,
         }
     }
 }
