@@ -11,10 +11,10 @@ use std::path::PathBuf;
 pub enum Error {
     /// A request a person can fix: a bad filter, date, value or query.
     #[error("{0}")]
-    BadRequest(String),
+    BadRequest(Message),
     /// An identifier or key that matches nothing.
     #[error("{0}")]
-    NotFound(String),
+    NotFound(Message),
     /// A file that cannot be opened or whose format is not one we read.
     #[error("{path}: {message}")]
     File {
@@ -52,10 +52,74 @@ pub enum Error {
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A message for a person about a request: in English for the CLI and the API, and in
+/// Spanish for the web pages, where every mistake a form allows can happen. A message
+/// without a Spanish text (the CLI's own flags) shows its English one everywhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    en: String,
+    es: Option<String>,
+}
+
+impl Message {
+    /// A message in both languages.
+    pub fn new(en: impl Into<String>, es: impl Into<String>) -> Self {
+        Message {
+            en: en.into(),
+            es: Some(es.into()),
+        }
+    }
+
+    /// The English text (the CLI, the API's `message`).
+    pub fn en(&self) -> &str {
+        &self.en
+    }
+
+    /// The Spanish text (the web pages, the API's `message_es`), or the English one
+    /// when the message has none.
+    pub fn es(&self) -> &str {
+        self.es.as_deref().unwrap_or(&self.en)
+    }
+
+    /// The Spanish text, only when there is one.
+    pub fn es_only(&self) -> Option<&str> {
+        self.es.as_deref()
+    }
+}
+
+impl std::fmt::Display for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.en)
+    }
+}
+
+impl From<String> for Message {
+    fn from(en: String) -> Self {
+        Message { en, es: None }
+    }
+}
+
+impl From<&str> for Message {
+    fn from(en: &str) -> Self {
+        Message::from(en.to_string())
+    }
+}
+
 impl Error {
-    /// A bad-request error from anything printable.
-    pub fn bad_request(msg: impl Into<String>) -> Self {
+    /// A bad-request error with an English message only: for mistakes that only the CLI's
+    /// own flags allow.
+    pub fn bad_request(msg: impl Into<Message>) -> Self {
         Error::BadRequest(msg.into())
+    }
+
+    /// A bad-request error a web form allows, in English and Spanish.
+    pub fn invalid(en: impl Into<String>, es: impl Into<String>) -> Self {
+        Error::BadRequest(Message::new(en, es))
+    }
+
+    /// A not-found error in English and Spanish.
+    pub fn not_found(en: impl Into<String>, es: impl Into<String>) -> Self {
+        Error::NotFound(Message::new(en, es))
     }
 
     /// A file error from a path and a message.
@@ -69,6 +133,9 @@ impl Error {
 
 impl From<tantivy::query::QueryParserError> for Error {
     fn from(e: tantivy::query::QueryParserError) -> Self {
-        Error::BadRequest(format!("query: {e}"))
+        Error::invalid(
+            format!("query: {e}"),
+            format!("la búsqueda no se entiende ({e})"),
+        )
     }
 }

@@ -44,4 +44,4 @@ pub mod state;
 pub mod stats;
 pub mod transition;
 
-pub use error::{Error, Result};
+pub use error::{Error, Message, Result};

@@ -152,9 +152,13 @@ pub struct Request {
 fn month_of(name: &str, s: &str) -> Result<u64> {
     let t = s.trim();
     let bad = || {
-        Error::bad_request(format!(
-            "invalid month in {name}: {s:?}; write it as YYYY-MM, for example 2026-03"
-        ))
+        let label = if name == "from" { "Desde" } else { "Hasta" };
+        Error::invalid(
+            format!("invalid month in {name}: {s:?}; write it as YYYY-MM, for example 2026-03"),
+            format!(
+                "mes no válido en «{label}»: «{s}»; escríbalo como AAAA-MM, por ejemplo 2026-03"
+            ),
+        )
     };
     let mut parts = t.split('-');
     let y: u64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
@@ -180,9 +184,10 @@ fn parse_num<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
         None => Ok(default),
         Some(v) => match v.parse::<T>() {
             Ok(x) if x >= min && x <= max => Ok(x),
-            _ => Err(Error::bad_request(format!(
-                "{name} must be a number from {min} to {max}; got {v:?}"
-            ))),
+            _ => Err(Error::invalid(
+                format!("{name} must be a number from {min} to {max}; got {v:?}"),
+                format!("{name} debe ser un número de {min} a {max}; se recibió «{v}»"),
+            )),
         },
     }
 }
@@ -212,7 +217,10 @@ impl TransitionParams {
         if let (Some(a), Some(b)) = (from_month, to_month)
             && a > b
         {
-            return Err(Error::bad_request("from is after to: swap them"));
+            return Err(Error::invalid(
+                "from is after to: swap them",
+                "el mes «Desde» es posterior al mes «Hasta»: intercambie los dos",
+            ));
         }
         let sort = match self.sort.as_deref().map(str::trim).unwrap_or("share") {
             "" | "share" => EntitySort::Share,
@@ -220,9 +228,10 @@ impl TransitionParams {
             "value" => EntitySort::Value,
             "name" => EntitySort::Name,
             other => {
-                return Err(Error::bad_request(format!(
-                    "unknown sort {other:?}: use share, count, value or name"
-                )));
+                return Err(Error::invalid(
+                    format!("unknown sort {other:?}: use share, count, value or name"),
+                    format!("orden desconocido «{other}»: use share, count, value o name"),
+                ));
             }
         };
         Ok(Request {

@@ -71,6 +71,7 @@ fn duplicates_over_http_and_on_the_page() {
         .text()
         .unwrap();
     assert!(!bad.contains("<img src=x"));
+    assert!(bad.contains("no es un NIT: escriba sus dígitos"), "{bad}");
 }
 
 /// Without `nit`: the report of every entity, computed once per index contents, filtered

@@ -226,26 +226,68 @@ async fn every_identifier_kind() {
 
 #[tokio::test]
 async fn bad_input_gets_a_json_4xx_that_says_why() {
-    for (path, status, needle) in [
-        ("/api/search?from=2026-02-31", 400, "invalid date"),
-        ("/api/search?to=ayer", 400, "invalid date"),
-        ("/api/search?min_value=-1", 400, "negative"),
-        ("/api/search?max_value=diez", 400, "whole number"),
-        ("/api/search?per_page=101", 400, "per_page"),
-        ("/api/search?page=0", 400, "page"),
-        ("/api/search?sort=popular", 400, "unknown sort"),
-        ("/api/search?platform=secop3", 400, "unknown platform"),
-        ("/api/search?q=(obra", 400, "unbalanced"),
-        ("/api/search?q=%22obra", 400, "unbalanced"),
+    // Each message in English, and in Spanish (`message_es`, what the web pages show).
+    for (path, status, needle, needle_es) in [
+        (
+            "/api/search?from=2026-02-31",
+            400,
+            "invalid date",
+            "fecha no válida",
+        ),
+        (
+            "/api/search?to=ayer",
+            400,
+            "invalid date",
+            "Publicado hasta",
+        ),
+        ("/api/search?min_value=-1", 400, "negative", "negativo"),
+        (
+            "/api/search?max_value=diez",
+            400,
+            "whole number",
+            "número entero",
+        ),
+        (
+            "/api/search?per_page=101",
+            400,
+            "per_page",
+            "Resultados por página",
+        ),
+        ("/api/search?page=0", 400, "page", "Página"),
+        (
+            "/api/search?sort=popular",
+            400,
+            "unknown sort",
+            "orden desconocido",
+        ),
+        (
+            "/api/search?platform=secop3",
+            400,
+            "unknown platform",
+            "Plataforma",
+        ),
+        ("/api/search?q=(obra", 400, "unbalanced", "no se cierra"),
+        ("/api/search?q=%22obra", 400, "unbalanced", "comillas"),
         (
             "/api/search?department=Atlantida",
             400,
             "unknown department",
+            "departamento desconocido «Atlantida»",
         ),
-        ("/api/search?modality=rapida", 400, "unknown modality"),
-        ("/api/search?cursor=zz", 400, "invalid cursor"),
-        ("/api/search?facets=maybe", 400, "facets"),
-        ("/api/nothing", 404, "no such endpoint"),
+        (
+            "/api/search?modality=rapida",
+            400,
+            "unknown modality",
+            "Modalidad",
+        ),
+        (
+            "/api/search?cursor=zz",
+            400,
+            "invalid cursor",
+            "cursor no válido",
+        ),
+        ("/api/search?facets=maybe", 400, "facets", "true o false"),
+        ("/api/nothing", 404, "no such endpoint", "no existe"),
     ] {
         let (s, v) = get(path).await;
         assert_eq!(s, status, "{path}: {v}");
@@ -253,6 +295,10 @@ async fn bad_input_gets_a_json_4xx_that_says_why() {
             .as_str()
             .unwrap_or_else(|| panic!("{path}: {v}"));
         assert!(msg.contains(needle), "{path}: {msg}");
+        let es = v["error"]["message_es"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{path}: {v}"));
+        assert!(es.contains(needle_es), "{path}: {es}");
         assert!(v["error"]["code"].is_string());
     }
     // A very long URL.

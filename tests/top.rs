@@ -158,5 +158,7 @@ fn top_over_http_and_on_the_page() {
         .send()
         .unwrap();
     assert_eq!(bad.status().as_u16(), 400);
-    assert!(!bad.text().unwrap().contains("<b>"));
+    let bad = bad.text().unwrap();
+    assert!(!bad.contains("<b>"));
+    assert!(bad.contains("order debe ser value (valor) o count (procesos)"), "{bad}");
 }

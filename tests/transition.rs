@@ -260,4 +260,5 @@ fn the_transicion_page_shows_months_entities_and_links() {
     assert_eq!(r.status().as_u16(), 400);
     let html = r.text().unwrap();
     assert!(html.contains("&lt;script&gt;") && !html.contains("<script>alert"));
+    assert!(html.contains("NIT no válido"), "{html}");
 }

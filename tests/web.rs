@@ -170,9 +170,70 @@ fn bad_parameters_get_a_readable_page_with_400() {
     assert_eq!(status, 400);
     assert_eq!(h["content-type"], "text/html; charset=utf-8");
     assert!(body.contains("role=\"alert\""));
-    assert!(body.contains("unknown department"));
+    assert!(body.contains("departamento desconocido «Narnia»"), "{body}");
     // The form keeps what the person typed.
     assert!(body.contains("value=\"obra\""));
+    // Every mistake the form allows is explained in Spanish, with the form's own names.
+    for (path, want) in [
+        (
+            "/?q=%22obra",
+            "las comillas de la posición 1 de la búsqueda no se cierran",
+        ),
+        (
+            "/?q=v%C3%ADa)",
+            "un «)» en la posición 4 que no cierra nada",
+        ),
+        ("/?q=(obra", "un «(» de la búsqueda no se cierra"),
+        (
+            "/?min_value=abc",
+            "«Valor mínimo» debe ser un número entero de pesos",
+        ),
+        ("/?max_value=-3", "«Valor máximo» no puede ser negativo"),
+        (
+            "/?min_value=10&max_value=5",
+            "«Valor mínimo» es mayor que «Valor máximo»",
+        ),
+        (
+            "/?from=2026-02-31",
+            "fecha no válida en «Publicado desde»: «2026-02-31»",
+        ),
+        (
+            "/?from=2026-03-01&to=2026-01-01",
+            "«Publicado desde» es posterior a «Publicado hasta»",
+        ),
+        ("/?unspsc=721", "código UNSPSC no válido «721»"),
+        (
+            "/?status=abierto-ya",
+            "«abierto-ya» no es un valor de «Estado»",
+        ),
+        (
+            "/?municipality=Springfield",
+            "municipio desconocido o ambiguo «Springfield»",
+        ),
+        ("/?nit=abc", "NIT no válido «abc»"),
+        ("/?page=5000", "pasa de los primeros"),
+        ("/?sort=popular", "orden desconocido «popular»"),
+    ] {
+        let (status, _, body) = page(path);
+        assert_eq!(status, 400, "{path}");
+        let alert = Html::parse_document(&body)
+            .select(&sel("[role=alert]"))
+            .next()
+            .map(|a| a.text().collect::<String>())
+            .unwrap_or_default();
+        assert!(alert.contains(want), "{path}: {alert}");
+        for english in [
+            "must",
+            "invalid",
+            "unbalanced",
+            "swap",
+            " got ",
+            "use one of",
+            "give ",
+        ] {
+            assert!(!alert.contains(english), "{path}: {alert}");
+        }
+    }
     let (status, _, body) = page("/no/such/page");
     assert_eq!(status, 404);
     assert!(body.contains("Página no encontrada"));

@@ -84,17 +84,23 @@ impl DuplicateParams {
         let min_score = match given(&self.min_score) {
             None => DEFAULT_MIN_SCORE,
             Some(s) => s.parse::<f64>().map_err(|_| {
-                Error::bad_request(format!(
-                    "min_score must be a number between 0 and 1, not {s:?}"
-                ))
+                Error::invalid(
+                    format!("min_score must be a number between 0 and 1, not {s:?}"),
+                    format!("el puntaje mínimo debe ser un número entre 0 y 1, no «{s}»"),
+                )
             })?,
         };
         let window_days = match given(&self.window_days) {
             None => DEFAULT_WINDOW_DAYS,
             Some(s) => s.parse::<u32>().map_err(|_| {
-                Error::bad_request(format!(
-                    "window_days must be a whole number of days between 1 and {MAX_WINDOW_DAYS}, not {s:?}"
-                ))
+                Error::invalid(
+                    format!(
+                        "window_days must be a whole number of days between 1 and {MAX_WINDOW_DAYS}, not {s:?}"
+                    ),
+                    format!(
+                        "window_days debe ser un número entero de días entre 1 y {MAX_WINDOW_DAYS}, no «{s}»"
+                    ),
+                )
             })?,
         };
         let limit = match given(&self.limit) {
@@ -102,9 +108,14 @@ impl DuplicateParams {
             Some(s) => match s.parse::<usize>() {
                 Ok(n) if (1..=MAX_API_LIMIT).contains(&n) => n,
                 _ => {
-                    return Err(Error::bad_request(format!(
-                        "limit must be a whole number between 1 and {MAX_API_LIMIT}, not {s:?}"
-                    )));
+                    return Err(Error::invalid(
+                        format!(
+                            "limit must be a whole number between 1 and {MAX_API_LIMIT}, not {s:?}"
+                        ),
+                        format!(
+                            "limit debe ser un número entero entre 1 y {MAX_API_LIMIT}, no «{s}»"
+                        ),
+                    ));
                 }
             },
         };
@@ -113,9 +124,10 @@ impl DuplicateParams {
             Some(v) if matches!(v.as_str(), "true" | "1" | "yes" | "si" | "sí") => true,
             Some(v) if matches!(v.as_str(), "false" | "0" | "no") => false,
             Some(v) => {
-                return Err(Error::bad_request(format!(
-                    "cross_platform must be true or false, not {v:?}"
-                )));
+                return Err(Error::invalid(
+                    format!("cross_platform must be true or false, not {v:?}"),
+                    format!("cross_platform debe ser true o false, no «{v}»"),
+                ));
             }
         };
         let opts = DuplicateOptions {
@@ -166,19 +178,31 @@ impl DuplicateOptions {
     /// Checks the options; a bad value is an [`Error::BadRequest`] a person can act on.
     pub fn validate(&self) -> Result<()> {
         if !(0.0..=1.0).contains(&self.min_score) || self.min_score.is_nan() {
-            return Err(Error::bad_request(format!(
-                "min_score must be between 0 and 1, not {}",
-                self.min_score
-            )));
+            return Err(Error::invalid(
+                format!("min_score must be between 0 and 1, not {}", self.min_score),
+                format!(
+                    "el puntaje mínimo debe estar entre 0 y 1, no {}",
+                    self.min_score
+                ),
+            ));
         }
         if self.window_days == 0 || self.window_days > MAX_WINDOW_DAYS {
-            return Err(Error::bad_request(format!(
-                "window_days must be between 1 and {MAX_WINDOW_DAYS}, not {}",
-                self.window_days
-            )));
+            return Err(Error::invalid(
+                format!(
+                    "window_days must be between 1 and {MAX_WINDOW_DAYS}, not {}",
+                    self.window_days
+                ),
+                format!(
+                    "window_days debe estar entre 1 y {MAX_WINDOW_DAYS}, no {}",
+                    self.window_days
+                ),
+            ));
         }
         if self.limit == Some(0) {
-            return Err(Error::bad_request("limit must be at least 1"));
+            return Err(Error::invalid(
+                "limit must be at least 1",
+                "limit debe ser al menos 1",
+            ));
         }
         if let Some(n) = &self.nit {
             entity_key(n)?;
@@ -192,27 +216,37 @@ impl DuplicateOptions {
 pub fn entity_key(s: &str) -> Result<String> {
     let s = s.trim();
     if s.is_empty() {
-        return Err(Error::bad_request(
+        return Err(Error::invalid(
             "nit is empty: give a NIT such as 890981195",
+            "falta el NIT: escriba uno como 890981195",
         ));
     }
     if s.chars().count() > 200 {
-        return Err(Error::bad_request("nit is too long"));
+        return Err(Error::invalid(
+            "nit is too long",
+            "el NIT o nombre es demasiado largo",
+        ));
     }
     if s.chars().any(|c| c.is_ascii_digit()) {
         let plausible = s.chars().all(|c| c.is_ascii_digit() || " .,-".contains(c));
         return match normalize_nit(s) {
             Some(n) if plausible => Ok(n),
-            _ => Err(Error::bad_request(format!(
-                "{s:?} is not a NIT: write its digits, with or without dots and check digit (890981195, 890.981.195-1)"
-            ))),
+            _ => Err(Error::invalid(
+                format!(
+                    "{s:?} is not a NIT: write its digits, with or without dots and check digit (890981195, 890.981.195-1)"
+                ),
+                format!(
+                    "«{s}» no es un NIT: escriba sus dígitos, con o sin puntos y dígito de verificación (890981195, 890.981.195-1)"
+                ),
+            )),
         };
     }
     let name = fold_words(s);
     if name.is_empty() {
-        return Err(Error::bad_request(format!(
-            "{s:?} is neither a NIT nor a name"
-        )));
+        return Err(Error::invalid(
+            format!("{s:?} is neither a NIT nor a name"),
+            format!("«{s}» no es ni un NIT ni un nombre"),
+        ));
     }
     Ok(format!("n:{name}"))
 }
@@ -431,9 +465,14 @@ impl Scan {
         opts.validate()?;
         let floor = self.report.as_ref().map_or(0.0, |r| r.min_score);
         if opts.nit.is_none() && opts.min_score < floor {
-            return Err(Error::bad_request(format!(
-                "min_score below {floor} needs nit= (one entity): the report of every entity keeps pairs from {floor}"
-            )));
+            return Err(Error::invalid(
+                format!(
+                    "min_score below {floor} needs nit= (one entity): the report of every entity keeps pairs from {floor}"
+                ),
+                format!(
+                    "un puntaje mínimo por debajo de {floor} necesita el NIT o nombre de una entidad: el informe de todas las entidades guarda los pares desde {floor}"
+                ),
+            ));
         }
         let matching = self.pairs.iter().filter(|p| {
             p.score >= opts.min_score

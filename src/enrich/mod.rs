@@ -487,9 +487,9 @@ async fn work(
         for c in &opts.constancias {
             let c = c.trim();
             if !queue::enqueue(state, c)? {
-                return Err(Error::NotFound(format!(
+                return Err(Error::NotFound(crate::Message::from(format!(
                     "no SECOP I process with constancia {c:?} in this data directory; import or harvest it first"
-                )));
+                ))));
             }
             v.push(queue::Item {
                 constancia: c.to_string(),

@@ -20,6 +20,9 @@ use crate::{Error, Result};
 /// empty.
 pub const NO_OCDS_RELEASES: &str = "no process matches this search, and an OCDS release package needs at least one release; nothing was exported";
 
+/// [`NO_OCDS_RELEASES`] in Spanish.
+pub const NO_OCDS_RELEASES_ES: &str = "ningún proceso coincide con esta búsqueda, y un paquete OCDS necesita al menos una publicación; no se descargó nada";
+
 /// An export format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -41,9 +44,10 @@ impl Format {
             "csv" => Ok(Format::Csv),
             "ndjson" | "jsonl" | "json-lines" => Ok(Format::Ndjson),
             "ocds" | "ocds-json" => Ok(Format::Ocds),
-            other => Err(Error::bad_request(format!(
-                "unknown export format {other:?}: use csv, ndjson or ocds"
-            ))),
+            other => Err(Error::invalid(
+                format!("unknown export format {other:?}: use csv, ndjson or ocds"),
+                format!("formato de descarga desconocido «{other}»: use csv, ndjson u ocds"),
+            )),
         }
     }
 

@@ -78,14 +78,14 @@ struct SearchQuery {
 /// Parses the query string into search parameters, with a JSON 400 on failure.
 pub fn params_from(uri: &Uri) -> Result<(SearchParams, bool), ApiError> {
     let q = uri.query().unwrap_or("");
-    let parsed: SearchQuery = serde_urlencoded::from_str(q)
-        .map_err(|e| ApiError::bad_request(format!("cannot read the query string: {e}")))?;
+    let parsed: SearchQuery = serde_urlencoded::from_str(q).map_err(unreadable_query)?;
     let facets = match parsed.facets.as_deref().map(str::trim) {
         None | Some("") | Some("true") | Some("1") => true,
         Some("false") | Some("0") => false,
         Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "facets must be true or false; got {other:?}"
+            return Err(ApiError::bad_request(crate::Message::new(
+                format!("facets must be true or false; got {other:?}"),
+                format!("facets debe ser true o false, no «{other}»"),
             )));
         }
     };
@@ -150,16 +150,33 @@ pub async fn process(
     Path(id): Path<String>,
 ) -> Result<Json<ProcessResponse>, ApiError> {
     if id.len() > 300 {
-        return Err(ApiError::bad_request("the identifier is too long"));
+        return Err(ApiError::bad_request(crate::Message::new(
+            "the identifier is too long",
+            "el identificador es demasiado largo",
+        )));
     }
     let key = id.clone();
     match st.with_engine(move |e| e.find(&key)).await? {
         Some((p, also)) => Ok(Json(ProcessResponse::new(p, also))),
-        None => Err(ApiError::not_found(format!(
-            "no process has the identifier {id:?}; try /api/search?q={}",
-            urlencode(&id)
+        None => Err(ApiError::not_found(crate::Message::new(
+            format!(
+                "no process has the identifier {id:?}; try /api/search?q={}",
+                urlencode(&id)
+            ),
+            format!(
+                "ningún proceso tiene el identificador «{id}»; búsquelo con /?q={}",
+                urlencode(&id)
+            ),
         ))),
     }
+}
+
+/// A query string that does not even parse as `key=value` pairs.
+pub(crate) fn unreadable_query(e: serde_urlencoded::de::Error) -> ApiError {
+    ApiError::bad_request(crate::Message::new(
+        format!("cannot read the query string: {e}"),
+        format!("no se pueden leer los parámetros de la dirección ({e})"),
+    ))
 }
 
 fn urlencode(s: &str) -> String {
@@ -207,8 +224,8 @@ pub fn top_from(
     ),
     ApiError,
 > {
-    let q: TopQuery = serde_urlencoded::from_str(uri.query().unwrap_or(""))
-        .map_err(|e| ApiError::bad_request(format!("cannot read the query string: {e}")))?;
+    let q: TopQuery =
+        serde_urlencoded::from_str(uri.query().unwrap_or("")).map_err(unreadable_query)?;
     let s = q.params.validate()?;
     q.top.validate()?;
     Ok((q.params, s, q.top))
@@ -260,8 +277,8 @@ pub async fn transition(
     uri: Uri,
 ) -> Result<Json<crate::transition::Transition>, ApiError> {
     let q = uri.query().unwrap_or("");
-    let params: crate::transition::TransitionParams = serde_urlencoded::from_str(q)
-        .map_err(|e| ApiError::bad_request(format!("cannot read the query string: {e}")))?;
+    let params: crate::transition::TransitionParams =
+        serde_urlencoded::from_str(q).map_err(unreadable_query)?;
     let req = params.validate()?;
     let t = st
         .with_engine(move |e| crate::transition::run(e, &req))
@@ -291,10 +308,17 @@ pub async fn run_duplicates(
         } => Err(ApiError {
             status: StatusCode::SERVICE_UNAVAILABLE,
             code: "report_pending",
-            message: format!(
-                "the duplicate report of every entity has been computing for {} s; retry in {} s, or give nit= for one entity at once",
-                running.as_secs(),
-                retry_after.as_secs()
+            message: crate::Message::new(
+                format!(
+                    "the duplicate report of every entity has been computing for {} s; retry in {} s, or give nit= for one entity at once",
+                    running.as_secs(),
+                    retry_after.as_secs()
+                ),
+                format!(
+                    "el informe de duplicados de todas las entidades lleva {} s calculándose; vuelva en {} s, o escriba el NIT de una entidad para verla ya",
+                    running.as_secs(),
+                    retry_after.as_secs()
+                ),
             ),
             retry_after: Some(retry_after.as_secs()),
         }),
@@ -340,8 +364,7 @@ pub async fn duplicates(
     uri: Uri,
 ) -> Result<Json<crate::dedup::Scan>, ApiError> {
     let params: crate::dedup::DuplicateParams =
-        serde_urlencoded::from_str(uri.query().unwrap_or(""))
-            .map_err(|e| ApiError::bad_request(format!("cannot read the query string: {e}")))?;
+        serde_urlencoded::from_str(uri.query().unwrap_or("")).map_err(unreadable_query)?;
     Ok(Json(run_duplicates(&st, params).await?))
 }
 

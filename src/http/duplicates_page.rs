@@ -130,7 +130,11 @@ pub async fn duplicates_page(State(st): State<AppState>, uri: Uri) -> Response {
                 body(&params, None, Some(&m)),
             )
         }
-        Err(e) => page(e.status, html! {}, body(&params, None, Some(&e.message))),
+        Err(e) => page(
+            e.status,
+            html! {},
+            body(&params, None, Some(e.message.es())),
+        ),
     }
 }
 

@@ -4,7 +4,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::Error;
+use crate::{Error, Message};
 
 /// An error answered as JSON.
 #[derive(Debug)]
@@ -13,8 +13,9 @@ pub struct ApiError {
     pub status: StatusCode,
     /// Machine-readable code: `bad_request`, `not_found`, `overloaded`, `internal`, ….
     pub code: &'static str,
-    /// What is wrong and how to fix it.
-    pub message: String,
+    /// What is wrong and how to fix it, in English and Spanish (the web pages show the
+    /// Spanish text).
+    pub message: Message,
     /// Seconds to wait before retrying (for 503).
     pub retry_after: Option<u64>,
 }
@@ -33,11 +34,14 @@ pub struct ErrorDetail {
     pub code: String,
     /// For people: what is wrong and how to fix it.
     pub message: String,
+    /// The same in Spanish, when the mistake is one the web pages allow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_es: Option<String>,
 }
 
 impl ApiError {
     /// A 400 with a message.
-    pub fn bad_request(message: impl Into<String>) -> Self {
+    pub fn bad_request(message: impl Into<Message>) -> Self {
         ApiError {
             status: StatusCode::BAD_REQUEST,
             code: "bad_request",
@@ -47,7 +51,7 @@ impl ApiError {
     }
 
     /// A 404 with a message.
-    pub fn not_found(message: impl Into<String>) -> Self {
+    pub fn not_found(message: impl Into<Message>) -> Self {
         ApiError {
             status: StatusCode::NOT_FOUND,
             code: "not_found",
@@ -61,7 +65,10 @@ impl ApiError {
         ApiError {
             status: StatusCode::SERVICE_UNAVAILABLE,
             code: "overloaded",
-            message: "too many searches at once; retry in a moment".into(),
+            message: Message::new(
+                "too many searches at once; retry in a moment",
+                "hay demasiadas búsquedas a la vez; vuelva a intentarlo en un momento",
+            ),
             retry_after: Some(1),
         }
     }
@@ -77,7 +84,10 @@ impl From<Error> for ApiError {
                 ApiError {
                     status: StatusCode::INTERNAL_SERVER_ERROR,
                     code: "internal",
-                    message: "internal error; it has been logged".into(),
+                    message: Message::new(
+                        "internal error; it has been logged",
+                        "error interno del servidor; quedó registrado",
+                    ),
                     retry_after: None,
                 }
             }
@@ -93,7 +103,8 @@ impl IntoResponse for ApiError {
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code.to_string(),
-                message: self.message,
+                message_es: self.message.es_only().map(str::to_string),
+                message: self.message.en().to_string(),
             },
         };
         let mut r = (self.status, axum::Json(body)).into_response();

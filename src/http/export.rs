@@ -116,14 +116,17 @@ fn self_url(st: &AppState, uri: &Uri) -> String {
 pub async fn export(State(st): State<AppState>, uri: Uri) -> Result<Response, ApiError> {
     let (params, _) = params_from(&uri)?;
     let q: ExportQuery = serde_urlencoded::from_str(uri.query().unwrap_or(""))
-        .map_err(|e| ApiError::bad_request(format!("cannot read the query string: {e}")))?;
+        .map_err(super::api::unreadable_query)?;
     let format = Format::parse(q.format.as_deref().unwrap_or("csv"))?;
     let search = params.validate()?;
     let permit = st.export_permit()?;
     let s = search.clone();
     let total = st.with_engine(move |e| e.count(&s)).await?;
     if format == Format::Ocds && total == 0 {
-        return Err(ApiError::not_found(crate::export::NO_OCDS_RELEASES));
+        return Err(ApiError::not_found(crate::Message::new(
+            crate::export::NO_OCDS_RELEASES,
+            crate::export::NO_OCDS_RELEASES_ES,
+        )));
     }
     let info = PackageInfo {
         uri: self_url(&st, &uri),

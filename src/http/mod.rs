@@ -129,7 +129,10 @@ impl AppState {
             .clone()
             .try_acquire_owned()
             .map_err(|_| ApiError {
-                message: "too many exports at once; retry in a minute".into(),
+                message: crate::Message::new(
+                    "too many exports at once; retry in a minute",
+                    "hay demasiadas descargas a la vez; vuelva a intentarlo en un minuto",
+                ),
                 retry_after: Some(30),
                 ..ApiError::overloaded()
             })
@@ -172,8 +175,13 @@ async fn limit_uri(req: Request, next: Next) -> Response {
         return ApiError {
             status: StatusCode::URI_TOO_LONG,
             code: "uri_too_long",
-            message: format!(
-                "the request URL is longer than {MAX_URI_LEN} characters; shorten the query"
+            message: crate::Message::new(
+                format!(
+                    "the request URL is longer than {MAX_URI_LEN} characters; shorten the query"
+                ),
+                format!(
+                    "la dirección pedida tiene más de {MAX_URI_LEN} caracteres; acorte la búsqueda"
+                ),
             ),
             retry_after: None,
         }
@@ -186,7 +194,10 @@ async fn limit_uri(req: Request, next: Next) -> Response {
         return ApiError {
             status: StatusCode::METHOD_NOT_ALLOWED,
             code: "method_not_allowed",
-            message: "this server is read-only: use GET".into(),
+            message: crate::Message::new(
+                "this server is read-only: use GET",
+                "este servidor solo permite consultas (GET)",
+            ),
             retry_after: None,
         }
         .into_response();
@@ -197,8 +208,11 @@ async fn limit_uri(req: Request, next: Next) -> Response {
 async fn not_found(State(_): State<AppState>, req: Request) -> Response {
     let path = req.uri().path();
     if path.starts_with("/api/") || path == "/api" || path == "/healthz" {
-        ApiError::not_found(format!("no such endpoint: {path}; see /api/openapi.json"))
-            .into_response()
+        ApiError::not_found(crate::Message::new(
+            format!("no such endpoint: {path}; see /api/openapi.json"),
+            format!("no existe la dirección {path}; vea /api/openapi.json"),
+        ))
+        .into_response()
     } else {
         web::not_found_page(path)
     }

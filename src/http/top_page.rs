@@ -111,7 +111,7 @@ fn list(p: &SearchParams, t: &Top, order: TopOrder) -> Markup {
 pub async fn top_page(State(st): State<AppState>, uri: Uri) -> Response {
     let (params, search, top) = match top_from(&uri) {
         Ok(x) => x,
-        Err(e) => return page(e.status, "", html! { p role="alert" { (e.message) } }),
+        Err(e) => return page(e.status, "", html! { p role="alert" { (e.message.es()) } }),
     };
     let order = top.validate().map(|(_, o, _)| o).unwrap_or(TopOrder::Value);
     let s = search.clone();
@@ -125,7 +125,7 @@ pub async fn top_page(State(st): State<AppState>, uri: Uri) -> Response {
         .await;
     let (buyers, suppliers) = match lists {
         Ok(x) => x,
-        Err(e) => return page(e.status, "", html! { p role="alert" { (e.message) } }),
+        Err(e) => return page(e.status, "", html! { p role="alert" { (e.message.es()) } }),
     };
     let mut base = params.clone();
     base.sort = None;

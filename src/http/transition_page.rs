@@ -197,7 +197,10 @@ pub async fn transition_page(State(st): State<AppState>, uri: Uri) -> Response {
     };
     let req = match params.validate() {
         Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
+        Err(e) => {
+            let e = super::ApiError::from(e);
+            return error(e.status, e.message.es());
+        }
     };
     match st
         .with_engine(move |e| crate::transition::run(e, &req))
@@ -214,7 +217,7 @@ pub async fn transition_page(State(st): State<AppState>, uri: Uri) -> Response {
                 layout("Transición", "/transicion", head, body(&params, &t)),
             )
         }
-        Err(e) => error(e.status, &e.message),
+        Err(e) => error(e.status, e.message.es()),
     }
 }
 

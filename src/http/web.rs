@@ -845,20 +845,20 @@ fn chart_html(p: &SearchParams) -> Markup {
 pub async fn search_page(State(st): State<AppState>, uri: Uri) -> Response {
     let params = match params_from(&uri) {
         Ok((p, _)) => p,
-        Err(e) => return error_page(e.status, &e.message, &SearchParams::default()),
+        Err(e) => return error_page(e.status, e.message.es(), &SearchParams::default()),
     };
     let search = match params.validate() {
         Ok(s) => s,
         Err(e) => {
             let e = super::ApiError::from(e);
-            return error_page(e.status, &e.message, &params);
+            return error_page(e.status, e.message.es(), &params);
         }
     };
     let s = search.clone();
     let result = st.with_engine(move |e| e.search(&s, true)).await;
     let r = match result {
         Ok(r) => r,
-        Err(e) => return error_page(e.status, &e.message, &params),
+        Err(e) => return error_page(e.status, e.message.es(), &params),
     };
     let title = if params == SearchParams::default() {
         "Buscar en SECOP I y SECOP II".to_string()
@@ -1199,8 +1199,7 @@ pub async fn process_page(
             )
         }
         Err(e) => {
-            let body =
-                html! { h1 { "No se pudo mostrar el proceso" } p role="alert" { (e.message) } };
+            let body = html! { h1 { "No se pudo mostrar el proceso" } p role="alert" { (e.message.es()) } };
             html_response(e.status, layout("Error", "", html! {}, body))
         }
     }

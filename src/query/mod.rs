@@ -682,7 +682,10 @@ fn encode_cursor(c: &CursorPos) -> String {
 
 fn decode_cursor(s: &str, sort: Sort) -> Result<CursorPos> {
     let bad = || {
-        Error::bad_request("invalid cursor: pass the next_cursor of the previous page unchanged")
+        Error::invalid(
+            "invalid cursor: pass the next_cursor of the previous page unchanged",
+            "cursor no válido: pase sin cambios el next_cursor de la página anterior",
+        )
     };
     if s.len() % 2 != 0 || s.len() > 512 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(bad());
@@ -694,10 +697,16 @@ fn decode_cursor(s: &str, sort: Sort) -> Result<CursorPos> {
         .map_err(|_| bad())?;
     let c: CursorPos = serde_json::from_slice(&bytes).map_err(|_| bad())?;
     if c.sort != sort.name() {
-        return Err(Error::bad_request(format!(
-            "the cursor belongs to sort {}; keep the same sort while paging",
-            c.sort
-        )));
+        return Err(Error::invalid(
+            format!(
+                "the cursor belongs to sort {}; keep the same sort while paging",
+                c.sort
+            ),
+            format!(
+                "el cursor es del orden {}; mantenga el mismo orden al pasar de página",
+                c.sort
+            ),
+        ));
     }
     Ok(c)
 }

@@ -158,9 +158,14 @@ impl Sort {
             "value" | "valor" => SortBy::Value,
             "deadline" | "due" | "cierre" => SortBy::Deadline,
             _ => {
-                return Err(Error::bad_request(format!(
-                    "unknown sort {s:?}: use relevance, date, value or deadline, optionally with _asc or _desc (for example date_desc)"
-                )));
+                return Err(Error::invalid(
+                    format!(
+                        "unknown sort {s:?}: use relevance, date, value or deadline, optionally with _asc or _desc (for example date_desc)"
+                    ),
+                    format!(
+                        "orden desconocido «{s}»: use relevance, date, value o deadline, si quiere con _asc o _desc (por ejemplo date_desc)"
+                    ),
+                ));
             }
         };
         // Dates and values read newest/largest first; deadlines soonest first.
@@ -256,22 +261,57 @@ fn nit_list(s: &Option<String>) -> Vec<String> {
     out
 }
 
+/// The web form's name for a parameter, for the Spanish messages the pages show.
+pub fn label_es(name: &str) -> &str {
+    match name {
+        "platform" => "Plataforma",
+        "nit" => "NIT",
+        "department" => "Departamento",
+        "municipality" => "Municipio",
+        "modality" => "Modalidad",
+        "status" => "Estado",
+        "contract_type" => "Tipo de contrato",
+        "unspsc" => "Código UNSPSC",
+        "dataset" => "Conjunto de datos",
+        "from" => "Publicado desde",
+        "to" => "Publicado hasta",
+        "due_from" => "Cierre desde",
+        "due_to" => "Cierre hasta",
+        "open" => "Solo abiertos",
+        "min_value" => "Valor mínimo",
+        "max_value" => "Valor máximo",
+        "sort" => "Ordenar por",
+        "page" => "Página",
+        "per_page" => "Resultados por página",
+        other => other,
+    }
+}
+
 fn codes<T: Copy>(
     name: &str,
     values: Vec<&str>,
     parse: impl Fn(&str) -> Option<T>,
     all: &[T],
     code: impl Fn(T) -> &'static str,
+    label: impl Fn(T) -> &'static str,
 ) -> Result<Vec<T>> {
     values
         .into_iter()
         .map(|v| {
             parse(v).ok_or_else(|| {
-                let valid: Vec<&str> = all.iter().map(|x| code(*x)).collect();
-                Error::bad_request(format!(
-                    "unknown {name} {v:?}: use one of {}",
-                    valid.join(", ")
-                ))
+                let valid = all.iter().map(|x| code(*x)).collect::<Vec<_>>().join(", ");
+                let valid_es = all
+                    .iter()
+                    .map(|x| format!("{} ({})", code(*x), label(*x)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                Error::invalid(
+                    format!("unknown {name} {v:?}: use one of {valid}"),
+                    format!(
+                        "«{v}» no es un valor de «{}»; use uno de: {valid_es}",
+                        label_es(name)
+                    ),
+                )
             })
         })
         .collect()
@@ -291,9 +331,15 @@ fn date_bound(name: &str, s: &str, end_of_day: bool) -> Result<i64> {
         parse_datetime(t, DayOrder::DayFirst).ok().flatten()
     };
     dt.map(crate::index::document::seconds).ok_or_else(|| {
-        Error::bad_request(format!(
-            "invalid date in {name}: {s:?}; write it as YYYY-MM-DD, for example 2026-03-31"
-        ))
+        Error::invalid(
+            format!(
+                "invalid date in {name}: {s:?}; write it as YYYY-MM-DD, for example 2026-03-31"
+            ),
+            format!(
+                "fecha no válida en «{}»: «{s}»; escríbala como AAAA-MM-DD, por ejemplo 2026-03-31",
+                label_es(name)
+            ),
+        )
     })
 }
 
@@ -301,22 +347,51 @@ fn money(name: &str, s: &str) -> Result<i64> {
     let t = s.trim().replace(['_', ' '], "");
     match t.parse::<i64>() {
         Ok(v) if v >= 0 => Ok(v),
-        Ok(_) => Err(Error::bad_request(format!(
-            "{name} must not be negative: {s:?}"
-        ))),
-        Err(_) => Err(Error::bad_request(format!(
-            "{name} must be a whole number of pesos without separators, for example 50000000; got {s:?}"
-        ))),
+        Ok(_) => Err(Error::invalid(
+            format!("{name} must not be negative: {s:?}"),
+            format!("«{}» no puede ser negativo: «{s}»", label_es(name)),
+        )),
+        Err(_) => Err(Error::invalid(
+            format!(
+                "{name} must be a whole number of pesos without separators, for example 50000000; got {s:?}"
+            ),
+            format!(
+                "«{}» debe ser un número entero de pesos sin separadores, por ejemplo 50000000; se recibió «{s}»",
+                label_es(name)
+            ),
+        )),
     }
 }
 
 fn number(name: &str, s: &str, min: usize, max: usize) -> Result<usize> {
     match s.trim().parse::<usize>() {
         Ok(v) if (min..=max).contains(&v) => Ok(v),
-        _ => Err(Error::bad_request(format!(
-            "{name} must be a whole number from {min} to {max}; got {s:?}"
-        ))),
+        _ => Err(Error::invalid(
+            format!("{name} must be a whole number from {min} to {max}; got {s:?}"),
+            format!(
+                "«{}» debe ser un número entero de {min} a {max}; se recibió «{s}»",
+                label_es(name)
+            ),
+        )),
     }
+}
+
+/// A lower bound above its upper bound: a date after its end (`from`, `to`) or a value
+/// above its maximum (`min_value`, `max_value`).
+fn swapped(low: &str, high: &str) -> Error {
+    let (en, es) = if low.ends_with("value") {
+        ("is larger than", "es mayor que")
+    } else {
+        ("is after", "es posterior a")
+    };
+    Error::invalid(
+        format!("{low} {en} {high}: swap them"),
+        format!(
+            "«{}» {es} «{}»: intercambie los dos",
+            label_es(low),
+            label_es(high)
+        ),
+    )
 }
 
 /// Checks that parentheses and quotes are balanced, so that a typo gets a clear answer
@@ -335,24 +410,35 @@ fn check_balance(q: &str) -> Result<()> {
             ')' if !in_quote => {
                 depth -= 1;
                 if depth < 0 {
-                    return Err(Error::bad_request(format!(
-                        "unbalanced query: a ')' at position {} closes nothing; remove it or add the '(' it belongs to",
-                        i + 1
-                    )));
+                    let at = q[..i].chars().count() + 1;
+                    return Err(Error::invalid(
+                        format!(
+                            "unbalanced query: a ')' at position {at} closes nothing; remove it or add the '(' it belongs to"
+                        ),
+                        format!(
+                            "la búsqueda tiene un «)» en la posición {at} que no cierra nada; quítelo o agregue el «(» que le corresponde"
+                        ),
+                    ));
                 }
             }
             _ => {}
         }
     }
     if in_quote {
-        return Err(Error::bad_request(format!(
-            "unbalanced query: the quote at position {} is never closed; add a closing \" or remove it",
-            quote_at + 1
-        )));
+        let at = q[..quote_at].chars().count() + 1;
+        return Err(Error::invalid(
+            format!(
+                "unbalanced query: the quote at position {at} is never closed; add a closing \" or remove it"
+            ),
+            format!(
+                "las comillas de la posición {at} de la búsqueda no se cierran; agregue las comillas de cierre (\") o quítelas"
+            ),
+        ));
     }
     if depth > 0 {
-        return Err(Error::bad_request(
+        return Err(Error::invalid(
             "unbalanced query: a '(' is never closed; add the missing ')' or remove the '('",
+            "un «(» de la búsqueda no se cierra; agregue el «)» que falta o quite el «(»",
         ));
     }
     Ok(())
@@ -369,10 +455,15 @@ impl SearchParams {
             .filter(|q| !q.is_empty() && *q != "*")
         {
             if q.chars().count() > MAX_QUERY_LEN {
-                return Err(Error::bad_request(format!(
-                    "the query is too long ({} characters); keep it under {MAX_QUERY_LEN}",
-                    q.chars().count()
-                )));
+                let n = q.chars().count();
+                return Err(Error::invalid(
+                    format!(
+                        "the query is too long ({n} characters); keep it under {MAX_QUERY_LEN}"
+                    ),
+                    format!(
+                        "la búsqueda es demasiado larga ({n} caracteres); use menos de {MAX_QUERY_LEN}"
+                    ),
+                ));
             }
             check_balance(q)?;
             s.text = Some(q.to_string());
@@ -386,6 +477,7 @@ impl SearchParams {
                 Platform::parse,
                 &[Platform::SecopI, Platform::SecopII],
                 Platform::code,
+                Platform::label,
             )?));
         }
         let nits = nit_list(&self.nit);
@@ -394,9 +486,14 @@ impl SearchParams {
                 .iter()
                 .map(|n| {
                     normalize_nit(n).ok_or_else(|| {
-                        Error::bad_request(format!(
-                            "invalid nit {n:?}: give the digits, for example 890981195 or 890.981.195-1"
-                        ))
+                        Error::invalid(
+                            format!(
+                                "invalid nit {n:?}: give the digits, for example 890981195 or 890.981.195-1"
+                            ),
+                            format!(
+                                "NIT no válido «{n}»: escriba sus dígitos, por ejemplo 890981195 o 890.981.195-1"
+                            ),
+                        )
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -415,9 +512,14 @@ impl SearchParams {
         let mut dept_codes = Vec::new();
         for d in depts {
             let found = divipola.find_department(d).ok_or_else(|| {
-                Error::bad_request(format!(
-                    "unknown department {d:?}: give a DIVIPOLA code (05) or a name (Antioquia)"
-                ))
+                Error::invalid(
+                    format!(
+                        "unknown department {d:?}: give a DIVIPOLA code (05) or a name (Antioquia)"
+                    ),
+                    format!(
+                        "departamento desconocido «{d}»: escriba un código DIVIPOLA (05) o un nombre (Antioquia)"
+                    ),
+                )
             })?;
             dept_codes.push(found.code.clone());
         }
@@ -427,9 +529,14 @@ impl SearchParams {
             for m in munis {
                 let within = dept_codes.first().map(String::as_str);
                 let found = divipola.find_municipality(within, m).ok_or_else(|| {
-                    Error::bad_request(format!(
-                        "unknown or ambiguous municipality {m:?}: give a DIVIPOLA code (05001) or add department=…"
-                    ))
+                    Error::invalid(
+                        format!(
+                            "unknown or ambiguous municipality {m:?}: give a DIVIPOLA code (05001) or add department=…"
+                        ),
+                        format!(
+                            "municipio desconocido o ambiguo «{m}»: escriba un código DIVIPOLA (05001) o elija también el departamento"
+                        ),
+                    )
                 })?;
                 v.push(found.code.clone());
             }
@@ -446,6 +553,7 @@ impl SearchParams {
                 Modality::from_code,
                 Modality::ALL,
                 Modality::code,
+                Modality::label,
             )?));
         }
         let st = list(&self.status);
@@ -456,6 +564,7 @@ impl SearchParams {
                 Status::from_code,
                 Status::ALL,
                 Status::code,
+                Status::label,
             )?));
         }
         let ct = list(&self.contract_type);
@@ -466,6 +575,7 @@ impl SearchParams {
                 ContractType::from_code,
                 ContractType::ALL,
                 ContractType::code,
+                ContractType::label,
             )?));
         }
         let un = list(&self.unspsc);
@@ -477,9 +587,14 @@ impl SearchParams {
                     if t.chars().all(|c| c.is_ascii_digit()) && matches!(t.len(), 2 | 4 | 6 | 8) {
                         Ok(t.to_string())
                     } else {
-                        Err(Error::bad_request(format!(
-                            "invalid unspsc {u:?}: give a code prefix of 2, 4, 6 or 8 digits, for example 7214"
-                        )))
+                        Err(Error::invalid(
+                            format!(
+                                "invalid unspsc {u:?}: give a code prefix of 2, 4, 6 or 8 digits, for example 7214"
+                            ),
+                            format!(
+                                "código UNSPSC no válido «{u}»: escriba un prefijo de 2, 4, 6 u 8 dígitos, por ejemplo 7214"
+                            ),
+                        ))
                     }
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -507,7 +622,17 @@ impl SearchParams {
                 .map(|d| {
                     crate::sources::datasets::by_name(d)
                         .map(|x| x.id().to_string())
-                        .ok_or_else(|| Error::bad_request(format!("unknown dataset {d:?}")))
+                        .ok_or_else(|| {
+                            let valid = crate::sources::datasets::ALL
+                                .iter()
+                                .map(|x| x.source_name())
+                                .collect::<Vec<_>>()
+                                .join(", ");
+                            Error::invalid(
+                                format!("unknown dataset {d:?}: use one of {valid}"),
+                                format!("conjunto de datos desconocido «{d}»: use uno de: {valid}"),
+                            )
+                        })
                 })
                 .collect::<Result<Vec<_>>>()?;
             f.push(Filter::Dataset(v));
@@ -527,7 +652,7 @@ impl SearchParams {
         if let (Some(a), Some(b)) = (from, to)
             && a > b
         {
-            return Err(Error::bad_request("from is after to: swap them"));
+            return Err(swapped("from", "to"));
         }
         if from.is_some() || to.is_some() {
             f.push(Filter::Published(from, to));
@@ -553,15 +678,19 @@ impl SearchParams {
                 f.push(Filter::Status(vec![Status::Open]));
             }
             Some(v) => {
-                return Err(Error::bad_request(format!(
-                    "open must be true or false; got {v:?}"
-                )));
+                return Err(Error::invalid(
+                    format!("open must be true or false; got {v:?}"),
+                    format!(
+                        "«{}» debe ser true o false; se recibió «{v}»",
+                        label_es("open")
+                    ),
+                ));
             }
         }
         if let (Some(a), Some(b)) = (due_from, due_to)
             && a > b
         {
-            return Err(Error::bad_request("due_from is after due_to: swap them"));
+            return Err(swapped("due_from", "due_to"));
         }
         if due_from.is_some() || due_to.is_some() {
             f.push(Filter::Due(due_from, due_to));
@@ -581,9 +710,7 @@ impl SearchParams {
         if let (Some(a), Some(b)) = (min, max)
             && a > b
         {
-            return Err(Error::bad_request(
-                "min_value is larger than max_value: swap them",
-            ));
+            return Err(swapped("min_value", "max_value"));
         }
         if min.is_some() || max.is_some() {
             f.push(Filter::Value(min, max));
@@ -606,14 +733,23 @@ impl SearchParams {
             s.page = number("page", p, 1, MAX_OFFSET)?;
         }
         if (s.page - 1) * s.per_page + s.per_page > MAX_OFFSET {
-            return Err(Error::bad_request(format!(
-                "page {} is beyond the first {MAX_OFFSET} hits; page deeper with the cursor (next_cursor of the previous page)",
-                s.page
-            )));
+            return Err(Error::invalid(
+                format!(
+                    "page {} is beyond the first {MAX_OFFSET} hits; page deeper with the cursor (next_cursor of the previous page)",
+                    s.page
+                ),
+                format!(
+                    "la página {} pasa de los primeros {MAX_OFFSET} resultados; afine la búsqueda con palabras o filtros (la API sigue más allá con next_cursor)",
+                    s.page
+                ),
+            ));
         }
         if let Some(c) = self.cursor.as_deref().filter(|x| !x.trim().is_empty()) {
             if s.page != 1 {
-                return Err(Error::bad_request("use either page or cursor, not both"));
+                return Err(Error::invalid(
+                    "use either page or cursor, not both",
+                    "use page o cursor, no los dos",
+                ));
             }
             s.cursor = Some(c.trim().to_string());
         }
@@ -692,10 +828,24 @@ mod tests {
             (vec![("page", "2000")], "cursor"),
             (vec![("min_value", "10"), ("max_value", "5")], "swap"),
             (vec![("status", "abierto-ya")], "unknown status"),
+            (vec![("nit", "abc")], "invalid nit"),
+            (vec![("municipality", "Springfield")], "municipality"),
+            (vec![("dataset", "secop3")], "secop2-procesos"),
+            (vec![("open", "quizas")], "open"),
+            (
+                vec![("due_from", "2026-05-01"), ("due_to", "2026-01-01")],
+                "swap",
+            ),
+            (vec![("page", "2"), ("cursor", "ab")], "not both"),
+            (vec![("q", &"a".repeat(1001))], "too long"),
         ] {
             let e = p(&pairs).unwrap_err();
-            assert!(matches!(e, Error::BadRequest(_)));
             assert!(e.to_string().contains(needle), "{pairs:?}: {e}");
+            // The web pages show every one of these in Spanish.
+            match e {
+                Error::BadRequest(m) => assert!(m.es_only().is_some(), "{pairs:?}: {m}"),
+                other => panic!("{pairs:?}: {other}"),
+            }
         }
     }
 }

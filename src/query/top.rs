@@ -43,9 +43,10 @@ impl TopBy {
         match s.trim().to_lowercase().as_str() {
             "buyer" | "buyers" | "entidad" | "comprador" => Ok(TopBy::Buyer),
             "supplier" | "suppliers" | "proveedor" | "contratista" => Ok(TopBy::Supplier),
-            other => Err(Error::bad_request(format!(
-                "by must be buyer or supplier, not {other:?}"
-            ))),
+            other => Err(Error::invalid(
+                format!("by must be buyer or supplier, not {other:?}"),
+                format!("by debe ser buyer (entidades) o supplier (proveedores), no «{other}»"),
+            )),
         }
     }
 
@@ -88,9 +89,10 @@ impl TopOrder {
         match s.trim().to_lowercase().as_str() {
             "value" | "valor" => Ok(TopOrder::Value),
             "count" | "procesos" => Ok(TopOrder::Count),
-            other => Err(Error::bad_request(format!(
-                "order must be value or count, not {other:?}"
-            ))),
+            other => Err(Error::invalid(
+                format!("order must be value or count, not {other:?}"),
+                format!("order debe ser value (valor) o count (procesos), no «{other}»"),
+            )),
         }
     }
 
@@ -132,9 +134,12 @@ impl TopParams {
                 .ok()
                 .filter(|n| (1..=MAX_LIMIT).contains(n))
                 .ok_or_else(|| {
-                    Error::bad_request(format!(
-                        "limit must be a whole number between 1 and {MAX_LIMIT}, not {s:?}"
-                    ))
+                    Error::invalid(
+                        format!(
+                            "limit must be a whole number between 1 and {MAX_LIMIT}, not {s:?}"
+                        ),
+                        format!("limit debe ser un número entero entre 1 y {MAX_LIMIT}, no «{s}»"),
+                    )
                 })?,
         };
         Ok((by, order, limit))
@@ -188,9 +193,10 @@ impl Engine {
     /// The buyers or suppliers of the hits of `s`, biggest first by `order`, at most `limit`.
     pub fn top(&self, s: &Search, by: TopBy, order: TopOrder, limit: usize) -> Result<Top> {
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(Error::bad_request(format!(
-                "limit must be between 1 and {MAX_LIMIT}, not {limit}"
-            )));
+            return Err(Error::invalid(
+                format!("limit must be between 1 and {MAX_LIMIT}, not {limit}"),
+                format!("limit debe estar entre 1 y {MAX_LIMIT}, no {limit}"),
+            ));
         }
         let t0 = Instant::now();
         let searcher = self.index.reader.searcher();
