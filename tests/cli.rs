@@ -241,6 +241,53 @@ fn reimport_is_idempotent_and_a_changed_row_replaces_its_version() {
         secop_json(d.path(), &["stats"])["documents"],
         before["documents"]
     );
+
+    // An older download of the same row (its last publication a week earlier) imported
+    // afterwards is kept out: the newer values stay.
+    let mut old = row.clone();
+    old["precio_base"] = "1000".into();
+    old["fecha_de_ultima_publicaci"] = "2026-08-12T00:00:00.000".into();
+    let f = write(d.path(), "older.jsonl", &format!("{old}\n"));
+    let r = secop_json(d.path(), &["import", f.to_str().unwrap()]);
+    assert_eq!(r["total"]["older"], 1, "{r}");
+    assert_eq!(r["total"]["changed"], 0);
+    assert_eq!(r["total"]["processes"], 0);
+    let doc = secop_json(d.path(), &["show", "CO1.BDOS.10558939"]);
+    assert_eq!(doc["estimated_value"], 80_000_000);
+    let out = secop(d.path(), &["import", f.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("1 row kept out: the last-update date is older"),
+        "{said}"
+    );
+    // A later publication replaces it, and so does a same-day correction.
+    for (date, price) in [
+        ("2026-08-20T00:00:00.000", "90000000"),
+        ("2026-08-20T00:00:00.000", "95000000"),
+    ] {
+        let mut newer = row.clone();
+        newer["precio_base"] = price.into();
+        newer["fecha_de_ultima_publicaci"] = date.into();
+        let f = write(d.path(), "newer.jsonl", &format!("{newer}\n"));
+        let r = secop_json(d.path(), &["import", f.to_str().unwrap()]);
+        assert_eq!(r["total"]["changed"], 1, "{r}");
+        let doc = secop_json(d.path(), &["show", "CO1.BDOS.10558939"]);
+        assert_eq!(doc["estimated_value"], price.parse::<i64>().unwrap());
+    }
+    // Within one file, the later version wins whatever the order of the lines.
+    let (mut a, mut b) = (row.clone(), row.clone());
+    a["precio_base"] = "70000000".into();
+    a["fecha_de_ultima_publicaci"] = "2026-09-01T00:00:00.000".into();
+    b["precio_base"] = "60000000".into();
+    b["fecha_de_ultima_publicaci"] = "2026-08-25T00:00:00.000".into();
+    let f = write(d.path(), "both.jsonl", &format!("{a}\n{b}\n"));
+    let r = secop_json(d.path(), &["import", f.to_str().unwrap()]);
+    assert_eq!(
+        (r["total"]["changed"].as_u64(), r["total"]["older"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let doc = secop_json(d.path(), &["show", "CO1.BDOS.10558939"]);
+    assert_eq!(doc["estimated_value"], 70_000_000);
 }
 
 #[test]

@@ -160,5 +160,8 @@ fn top_over_http_and_on_the_page() {
     assert_eq!(bad.status().as_u16(), 400);
     let bad = bad.text().unwrap();
     assert!(!bad.contains("<b>"));
-    assert!(bad.contains("order debe ser value (valor) o count (procesos)"), "{bad}");
+    assert!(
+        bad.contains("order debe ser value (valor) o count (procesos)"),
+        "{bad}"
+    );
 }

@@ -165,8 +165,14 @@ impl Observer for Bars {
         let _ = self.multi.println(match &r.error {
             Some(e) => format!("✗ {}: {e}", r.source),
             None => format!(
-                "✓ {}: {} rows ({} new, {} changed, {} unchanged, {} quarantined)",
-                r.source, r.fetched, r.new, r.changed, r.unchanged, r.quarantined
+                "✓ {}: {} rows ({} new, {} changed, {} unchanged, {}{} quarantined)",
+                r.source,
+                r.fetched,
+                r.new,
+                r.changed,
+                r.unchanged,
+                super::older_part(r.older),
+                r.quarantined
             ),
         });
     }
@@ -251,11 +257,12 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
             "new",
             "changed",
             "unchanged",
+            "older",
             "quarantined",
             "pages",
             "watermark",
         ]);
-        for c in 2..8 {
+        for c in 2..9 {
             t = t.align_right(c);
         }
         for r in &report.sources {
@@ -266,6 +273,7 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
                 r.new.to_string(),
                 r.changed.to_string(),
                 r.unchanged.to_string(),
+                r.older.to_string(),
                 r.quarantined.to_string(),
                 r.pages.to_string(),
                 r.watermark.clone().unwrap_or_else(|| "-".into()),

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::Table;
+use super::{Table, older_part};
 use crate::ingest::Counts;
 use crate::ingest::files::{FileReport, Progress, Silent, import_files};
 use crate::sources::datasets;
@@ -113,12 +113,13 @@ impl Progress for Bar {
         self.0.println(match &r.error {
             Some(e) => format!("✗ {e}"),
             None => format!(
-                "✓ {}: {} rows ({} new, {} changed, {} unchanged, {} quarantined)",
+                "✓ {}: {} rows ({} new, {} changed, {} unchanged, {}{} quarantined)",
                 r.path.display(),
                 r.counts.read + r.counts.quarantined,
                 r.counts.new,
                 r.counts.changed,
                 r.counts.unchanged,
+                older_part(r.counts.older),
                 r.counts.quarantined
             ),
         });
@@ -160,9 +161,10 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
             "new",
             "changed",
             "unchanged",
+            "older",
             "quarantined",
         ]);
-        for c in 2..7 {
+        for c in 2..8 {
             t = t.align_right(c);
         }
         for r in &reports {
@@ -173,6 +175,7 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
                 r.counts.new.to_string(),
                 r.counts.changed.to_string(),
                 r.counts.unchanged.to_string(),
+                r.counts.older.to_string(),
                 r.counts.quarantined.to_string(),
             ]);
         }
@@ -184,8 +187,14 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
         }
         if total.quarantined > 0 {
             eprintln!(
-                "{} rows quarantined with their reason: see `secop stats --quarantine`",
-                total.quarantined
+                "{} quarantined with their reason: see `secop stats --quarantine`",
+                super::output::count(total.quarantined as usize, "row")
+            );
+        }
+        if total.older > 0 {
+            eprintln!(
+                "{} kept out: the last-update date is older than the version already stored (an older download?)",
+                super::output::count(total.older as usize, "row")
             );
         }
         super::stats::compact_hint(dir);

@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-pub use output::{Table, format_cop};
+pub use output::{Table, format_cop, older_part};
 
 /// secop-bridge: search SECOP I and SECOP II, Colombia's public-procurement platforms,
 /// in one place.

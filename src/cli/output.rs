@@ -89,3 +89,18 @@ impl Table {
         Ok(())
     }
 }
+
+/// `n` things, in English: "1 merge", "2 merges".
+pub fn count(n: usize, thing: &str) -> String {
+    format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
+}
+
+/// `N older kept out, ` for a summary line, or nothing when no row was older than the
+/// version already stored (the usual case).
+pub fn older_part(older: u64) -> String {
+    if older == 0 {
+        String::new()
+    } else {
+        format!("{older} older kept out, ")
+    }
+}

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::Table;
+use super::output::count;
 use crate::index::SecopIndex;
 use crate::query::Engine;
 use crate::state::State;
@@ -152,6 +153,10 @@ fn run_summary(c: &serde_json::Value) -> String {
         .map(|k| format!("{k} {}", counts[k]))
         .collect::<Vec<_>>()
         .join(", ");
+    // Runs before the rule have no `older`; most runs have none.
+    if let Some(n) = counts["older"].as_u64().filter(|n| *n > 0) {
+        s.push_str(&format!(", older kept out {n}"));
+    }
     let unreadable = c["files"]
         .as_array()
         .map_or(0, |f| f.iter().filter(|f| !f["error"].is_null()).count());
@@ -177,11 +182,6 @@ pub(crate) fn compact_hint(dir: &Path) {
             "the index is in {segments} segments: `secop compact` would merge {mergeable} of them, for faster searches"
         );
     }
-}
-
-/// `n` things, in English: "1 merge", "2 merges".
-fn count(n: usize, thing: &str) -> String {
-    format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
 }
 
 /// What `secop compact` did: the row log's figures, and the index's under `index`.

@@ -599,7 +599,7 @@ async fn work(
                             },
                             Ok(prepared) => {
                                 let stored = state.row(&prepared.fragment.row_key)?;
-                                if stored.is_some_and(|(h, _)| h == prepared.hash) {
+                                if stored.is_some_and(|s| s.hash == prepared.hash) {
                                     queue::mark_done(state, c, http_status)?;
                                     Outcome::Unchanged
                                 } else {

@@ -99,6 +99,9 @@ pub struct SourceReport {
     pub changed: u64,
     /// Rows seen before with the same content (they did not touch the index).
     pub unchanged: u64,
+    /// Rows older than the version already stored, by their own last-update date (kept
+    /// out: the newer version stays).
+    pub older: u64,
     /// Rows refused, with the reason in the quarantine.
     pub quarantined: u64,
     /// Process documents rewritten.
@@ -623,6 +626,7 @@ impl Harvester<'_> {
                 r.new += c.new;
                 r.changed += c.changed;
                 r.unchanged += c.unchanged;
+                r.older += c.older;
                 r.quarantined += c.quarantined;
                 r.processes += c.processes;
                 r.pages += 1;

@@ -91,6 +91,10 @@ pub struct Counts {
     pub changed: u64,
     /// Rows seen before with the same content.
     pub unchanged: u64,
+    /// Rows whose last-update date is older than the stored version's (a download older
+    /// than what was harvested or imported before): kept out, the newer version stays.
+    #[serde(default)]
+    pub older: u64,
     /// Rows refused, with the reason in the quarantine.
     pub quarantined: u64,
     /// Process documents written or deleted.
@@ -104,9 +108,25 @@ impl Counts {
         self.new += o.new;
         self.changed += o.changed;
         self.unchanged += o.unchanged;
+        self.older += o.older;
         self.quarantined += o.quarantined;
         self.processes += o.processes;
     }
+}
+
+/// A row's own last-update time as comparable seconds: the date and time the row says
+/// (SECOP II's "última publicación", both platforms' "última actualización"), read as a
+/// wall clock. Rows without one (detail pages) have none.
+pub fn updated_of(f: &Fragment) -> Option<i64> {
+    f.process.last_update_at.map(|t| t.and_utc().timestamp())
+}
+
+/// True when an arriving version of a row is older than the stored one by their own
+/// last-update dates: an old download imported after a newer one must not bring back the
+/// old values. Equal dates, or a missing date on either side, keep the arrival order
+/// (upsert), so a same-day correction still replaces.
+pub fn is_older(arriving: Option<i64>, stored: Option<i64>) -> bool {
+    matches!((arriving, stored), (Some(a), Some(s)) if a < s)
 }
 
 /// True for keys that name a process by the platform's own process id.
@@ -276,9 +296,14 @@ impl<'a> Ingestor<'a> {
             c.read += 1;
             let f = &row.fragment;
             let old = self.state.row(&f.row_key)?;
+            let updated = updated_of(f);
             match &old {
-                Some((h, _)) if *h == row.hash => {
+                Some(o) if o.hash == row.hash => {
                     c.unchanged += 1;
+                    continue;
+                }
+                Some(o) if is_older(updated, o.updated) => {
+                    c.older += 1;
                     continue;
                 }
                 Some(_) => c.changed += 1,
@@ -296,12 +321,13 @@ impl<'a> Ingestor<'a> {
                 row.hash,
                 header_id,
                 &row.raw,
+                updated,
                 self.run_id,
             )?;
-            if let Some((_, old_key)) = old
-                && old_key != key
+            if let Some(o) = old
+                && o.process_key != key
             {
-                lost.insert(old_key);
+                lost.insert(o.process_key);
             }
             touched.insert(key);
             fresh.insert(f.row_key.clone(), row.fragment);

@@ -22,8 +22,9 @@ pub mod rowlog;
 use rowlog::RowLog;
 
 /// The version of the state's layout; a database of another version is refused.
-/// 2: values in the row log; 3: `rows` keyed by `row_key` alone (one B-tree fewer).
-const SCHEMA_VERSION: &str = "3";
+/// 2: values in the row log; 3: `rows` keyed by `row_key` alone (one B-tree fewer);
+/// 4: `rows.updated`, the row's own last-update time (layout 3 is upgraded in place).
+const SCHEMA_VERSION: &str = "4";
 
 use crate::Result;
 
@@ -47,7 +48,8 @@ CREATE TABLE IF NOT EXISTS rows (
     run_id      INTEGER,
     header_id   INTEGER NOT NULL,
     log_file    INTEGER NOT NULL,
-    log_offset  INTEGER NOT NULL
+    log_offset  INTEGER NOT NULL,
+    updated     INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS rows_by_process ON rows(process_key);
 CREATE TABLE IF NOT EXISTS aliases (
@@ -139,6 +141,18 @@ impl StoredRow {
     }
 }
 
+/// What the state knows of a row's current version, to compare an arriving one with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowVersion {
+    /// Content hash ([`crate::sources::Row::content_hash`]).
+    pub hash: i64,
+    /// The process it belongs to.
+    pub process_key: String,
+    /// The row's own last-update time (its wall-clock date and time as seconds, see
+    /// [`crate::ingest::updated_of`]), when it has one.
+    pub updated: Option<i64>,
+}
+
 /// Where a stored row is: its key, dataset and header, and its place in the row log.
 #[derive(Debug, Clone)]
 pub struct RowRef {
@@ -210,6 +224,16 @@ impl State {
             .optional()?;
         match version.as_deref() {
             Some(SCHEMA_VERSION) => {}
+            // Layout 3 lacks only `rows.updated`: its rows take the arrival rule until a
+            // newer version of each arrives.
+            Some("3") => {
+                conn.execute_batch(
+                    "BEGIN IMMEDIATE;
+                     ALTER TABLE rows ADD COLUMN updated INTEGER;
+                     UPDATE meta SET value = '4' WHERE key = 'schema';
+                     COMMIT;",
+                )?;
+            }
             None => {
                 let rows: i64 = conn.query_row("SELECT count(*) FROM rows", [], |r| r.get(0))?;
                 if rows > 0 {
@@ -337,11 +361,17 @@ impl State {
     }
 
     /// The stored hash and process of a row.
-    pub fn row(&self, row_key: &str) -> Result<Option<(i64, String)>> {
+    pub fn row(&self, row_key: &str) -> Result<Option<RowVersion>> {
         Ok(self
             .conn
-            .prepare_cached("SELECT hash, process_key FROM rows WHERE row_key = ?1")?
-            .query_row([row_key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .prepare_cached("SELECT hash, process_key, updated FROM rows WHERE row_key = ?1")?
+            .query_row([row_key], |r| {
+                Ok(RowVersion {
+                    hash: r.get(0)?,
+                    process_key: r.get(1)?,
+                    updated: r.get(2)?,
+                })
+            })
             .optional()?)
     }
 
@@ -395,18 +425,19 @@ impl State {
         hash: i64,
         header_id: i64,
         raw: &[u8],
+        updated: Option<i64>,
         run_id: i64,
     ) -> Result<()> {
         let (file, offset) = self.log()?.append(raw)?;
         self.conn
             .prepare_cached(
-                "INSERT INTO rows(row_key, process_key, dataset, hash, header_id, log_file, log_offset, run_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                "INSERT INTO rows(row_key, process_key, dataset, hash, header_id, log_file, log_offset, updated, run_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT(row_key) DO UPDATE SET process_key = excluded.process_key, dataset = excluded.dataset,
                  hash = excluded.hash, header_id = excluded.header_id, log_file = excluded.log_file,
-                 log_offset = excluded.log_offset, run_id = excluded.run_id",
+                 log_offset = excluded.log_offset, updated = excluded.updated, run_id = excluded.run_id",
             )?
-            .execute(params![row_key, process_key, dataset, hash, header_id, file, offset as i64, run_id])?;
+            .execute(params![row_key, process_key, dataset, hash, header_id, file, offset as i64, updated, run_id])?;
         Ok(())
     }
 
@@ -773,5 +804,35 @@ mod tests {
         let state = State::open(d.path()).unwrap();
         assert_eq!(state.header_id(&header(&["x", "z"])).unwrap(), id_b);
         assert_eq!(state.header(id_a).unwrap().names(), a.names());
+    }
+
+    #[test]
+    fn layout_3_is_upgraded_in_place_and_keeps_its_rows() {
+        let d = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(d.path().join(FILE)).unwrap();
+            let old = SCHEMA.replace(",\n    updated     INTEGER", "");
+            assert_ne!(old, SCHEMA);
+            conn.execute_batch(&old).unwrap();
+            conn.execute_batch(
+                "INSERT INTO meta(key, value) VALUES ('schema', '3');
+                 INSERT INTO rows(row_key, process_key, dataset, hash, header_id, log_file, log_offset)
+                 VALUES ('p6dx-8zbt:CO1.REQ.1', 'secop2:CO1.BDOS.1', 'p6dx-8zbt', 42, 1, 0, 0);",
+            )
+            .unwrap();
+        }
+        let state = State::open(d.path()).unwrap();
+        let v = state.row("p6dx-8zbt:CO1.REQ.1").unwrap().unwrap();
+        assert_eq!((v.hash, v.updated), (42, None));
+        let layout: String = state
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(layout, SCHEMA_VERSION);
+        drop(state);
+        // Opening again finds the new layout.
+        assert!(State::open(d.path()).is_ok());
     }
 }
