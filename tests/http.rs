@@ -609,3 +609,64 @@ mod fuzz {
         }
     }
 }
+
+/// A filter narrows the hits without reordering them: the hits of `combustible` in two
+/// departments are its unfiltered hits in those departments, in the same order and with the
+/// same scores (a union of departments used to add each department's own BM25, so the
+/// rarer department's processes came first whatever the text said).
+#[tokio::test]
+async fn filters_do_not_change_the_ranking() {
+    let scored = |v: &Value| -> Vec<(String, f64)> {
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                (
+                    h["key"].as_str().unwrap().to_string(),
+                    h["score"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let q = "/api/search?q=combustible&per_page=100&facets=false";
+    let all = ok(q).await;
+    assert!(
+        all["total"].as_u64().unwrap() <= 100,
+        "the test needs every hit: {all}"
+    );
+    let mut wanted = std::collections::HashSet::new();
+    for dept in ["68", "05"] {
+        let one = ok(&format!("{q}&department={dept}")).await;
+        assert!(one["total"].as_u64().unwrap() >= 5, "{dept}");
+        let keys = hit_keys(&one);
+        // One department: the same order as without the filter.
+        let expected: Vec<String> = hit_keys(&all)
+            .into_iter()
+            .filter(|k| keys.contains(k))
+            .collect();
+        assert_eq!(keys, expected, "department={dept}");
+        wanted.extend(keys);
+    }
+    let both = scored(&ok(&format!("{q}&department=68,05")).await);
+    let expected: Vec<(String, f64)> = scored(&all)
+        .into_iter()
+        .filter(|(k, _)| wanted.contains(k))
+        .collect();
+    assert_eq!(both.len(), wanted.len());
+    for ((k, s), (ek, es)) in both.iter().zip(&expected) {
+        assert_eq!(k, ek, "{both:?}\n{expected:?}");
+        assert!((s - es).abs() < 1e-4, "{k}: {s} against {es}");
+    }
+    // A value range and words of the entity's name leave the scores as they are too.
+    let ranged = scored(&ok(&format!("{q}&min_value=1&entity=municipio")).await);
+    assert!(!ranged.is_empty());
+    let unfiltered: std::collections::HashMap<String, f64> = scored(&all).into_iter().collect();
+    for (k, s) in &ranged {
+        assert!(
+            (s - unfiltered[k]).abs() < 1e-4,
+            "{k}: {s} against {}",
+            unfiltered[k]
+        );
+    }
+}
