@@ -227,12 +227,19 @@ impl State {
             // Layout 3 lacks only `rows.updated`: its rows take the arrival rule until a
             // newer version of each arrives.
             Some("3") => {
-                conn.execute_batch(
-                    "BEGIN IMMEDIATE;
-                     ALTER TABLE rows ADD COLUMN updated INTEGER;
-                     UPDATE meta SET value = '4' WHERE key = 'schema';
-                     COMMIT;",
-                )?;
+                // Under the write lock, and only if no other process upgraded it meanwhile.
+                conn.execute_batch("BEGIN IMMEDIATE")?;
+                let still: String =
+                    conn.query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+                        r.get(0)
+                    })?;
+                if still == "3" {
+                    conn.execute_batch(
+                        "ALTER TABLE rows ADD COLUMN updated INTEGER;
+                         UPDATE meta SET value = '4' WHERE key = 'schema';",
+                    )?;
+                }
+                conn.execute_batch("COMMIT")?;
             }
             None => {
                 let rows: i64 = conn.query_row("SELECT count(*) FROM rows", [], |r| r.get(0))?;
