@@ -87,6 +87,13 @@ impl Message {
     }
 }
 
+/// Written as its English text (the JSON of a CLI search, the API's `warnings`).
+impl serde::Serialize for Message {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.en)
+    }
+}
+
 impl std::fmt::Display for Message {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.en)

@@ -304,9 +304,43 @@ async fn bad_input_gets_a_json_4xx_that_says_why() {
     // A very long URL.
     let long = format!("/api/search?q={}", "a".repeat(5000));
     assert_eq!(get(&long).await.0, 414);
-    // Queries with odd syntax are read leniently and the ignored part reported.
-    let v = ok("/api/search?q=title:%20AND%20OR").await;
-    assert!(v["total"].is_u64());
+    // Queries with odd syntax are read leniently: operators that join nothing are dropped
+    // without a complaint.
+    let obra = total("/api/search?q=obra&facets=false").await;
+    assert!(obra > 0);
+    for q in [
+        "AND%20OR%20obra",
+        "AND%20obra",
+        "obra%20OR",
+        "obra%20-",
+        "obra:",
+    ] {
+        let v = ok(&format!("/api/search?q={q}&facets=false")).await;
+        assert_eq!(v["total"], obra, "{q}: {v}");
+        assert!(v.get("warnings").is_none(), "{q}: {v}");
+    }
+    // Only exclusions: every process but those, as asked, without a warning.
+    let all = total("/api/search?facets=false").await;
+    let v = ok("/api/search?q=-obra&facets=false").await;
+    assert_eq!(v["total"], all - obra, "{v}");
+    assert!(v.get("warnings").is_none(), "{v}");
+    // Only words too common to be indexed: nothing, and a warning that says why (one
+    // stop word and two used to give none and every document).
+    for (q, word) in [("de%20la", "(de, la)"), ("a", "(a)"), ("%22y%22", "(y)")] {
+        let v = ok(&format!("/api/search?q={q}&facets=false")).await;
+        assert_eq!(v["total"], 0, "{q}: {v}");
+        assert!(
+            v["warnings"][0].as_str().unwrap().contains(word),
+            "{q}: {v}"
+        );
+        assert!(
+            v["warnings_es"][0]
+                .as_str()
+                .unwrap()
+                .contains("demasiado com"),
+            "{q}: {v}"
+        );
+    }
     // Writing is not offered.
     let r = client()
         .post(format!("{}/api/search", base()))

@@ -173,6 +173,11 @@ fn bad_parameters_get_a_readable_page_with_400() {
     assert!(body.contains("departamento desconocido «Narnia»"), "{body}");
     // The form keeps what the person typed.
     assert!(body.contains("value=\"obra\""));
+    // A search of stop words alone says so, in Spanish.
+    let (status, _, body) = page("/?q=de+la");
+    assert_eq!(status, 200);
+    assert!(body.contains("no hay nada que buscar en «de la»"), "{body}");
+    assert!(!body.contains("nothing to search"));
     // Every mistake the form allows is explained in Spanish, with the form's own names.
     for (path, want) in [
         (

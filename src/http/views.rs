@@ -130,9 +130,12 @@ pub struct SearchResponse {
     /// Pass as `cursor` for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
-    /// Parts of the query that were ignored.
+    /// What was not searched, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The same in Spanish (what the web page shows).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings_es: Vec<String>,
 }
 
 impl SearchResponse {
@@ -146,7 +149,8 @@ impl SearchResponse {
             hits: r.hits.into_iter().map(HitView::from).collect(),
             facets: r.facets,
             next_cursor: r.next_cursor,
-            warnings: r.warnings,
+            warnings_es: r.warnings.iter().map(|w| w.es().to_string()).collect(),
+            warnings: r.warnings.iter().map(|w| w.en().to_string()).collect(),
         }
     }
 }

@@ -797,14 +797,15 @@ fn results_html(p: &SearchParams, s: &Search, r: &SearchResult, chart: Markup) -
                 p.who { a href={ "/quien" @if !qs.is_empty() { "?" (qs) } } { "Quién compra y quién gana en estos resultados" } }
             }
             @for w in &r.warnings {
-                p.warning role="status" { (w) }
+                p.warning role="status" { (w.es()) }
             }
         }
         @if r.total > 0 { (chart) }
         @if r.hits.is_empty() {
             div.empty {
                 p { "Ningún proceso cumple esta búsqueda." }
-                p { "Pruebe con menos palabras o quite filtros." }
+                // A warning already says what to change.
+                @if r.warnings.is_empty() { p { "Pruebe con menos palabras o quite filtros." } }
             }
         } @else {
             ol.hits start=(first) { @for h in &r.hits { (hit_html(h, &back)) } }

@@ -4,6 +4,7 @@
 mod facets;
 mod phrases;
 pub mod request;
+mod text;
 pub mod top;
 
 use std::collections::HashMap;
@@ -15,8 +16,8 @@ use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::aggregation::{AggContextParams, AggregationCollector, AggregationLimitsGuard};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery,
-    TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, QueryParser,
+    RangeQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -29,7 +30,7 @@ use crate::model::{ContractType, Modality, Platform, Process, Status};
 use crate::normalize::normalize_nit;
 use crate::normalize::place::Divipola;
 use crate::normalize::text::{fold_words, id_norm};
-use crate::{Error, Result};
+use crate::{Error, Message, Result};
 
 /// One hit.
 #[derive(Debug, Clone, Serialize)]
@@ -88,9 +89,9 @@ pub struct SearchResult {
     /// Pass as `cursor` to get the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
-    /// Parts of the query that could not be read and were ignored.
+    /// What was not searched, and why (serialized in English).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Message>,
 }
 
 /// Counts and value per month.
@@ -180,14 +181,30 @@ impl Engine {
     }
 
     /// The query for the free text: the text in the searchable fields, or an identifier.
-    fn text_query(&self, text: &str, warnings: &mut Vec<String>) -> Box<dyn Query> {
+    fn text_query(&self, text: &str, warnings: &mut Vec<Message>) -> Box<dyn Query> {
         let f = &self.index.fields;
-        let plain = plain_syntax(text);
-        let (q, errors) = self.parser.parse_query_lenient(&plain);
-        for e in errors {
-            warnings.push(format!("ignored part of the query: {e}"));
-        }
-        let q = phrases::use_pairs(q, f.pairs, &phrases::two_word_phrases(&plain));
+        let plain = text::tidy(&text::plain_syntax(text));
+        let words = text::words(&plain);
+        let q: Box<dyn Query> = if words.wanted == 0 && words.excluded == 0 {
+            // Nothing the index holds (`de la`, `"y"`, `OR`): no match, said plainly,
+            // rather than every document or none without a word.
+            Box::new(EmptyQuery)
+        } else {
+            let (q, errors) = self.parser.parse_query_lenient(&plain);
+            for e in errors {
+                // Only exclusions (`-obra`): every process but those, as asked.
+                if words.wanted == 0
+                    && matches!(e, tantivy::query::QueryParserError::AllButQueryForbidden)
+                {
+                    continue;
+                }
+                warnings.push(Message::new(
+                    format!("ignored part of the query: {e}"),
+                    format!("se ignoró parte de la búsqueda ({e})"),
+                ));
+            }
+            phrases::use_pairs(q, f.pairs, &phrases::two_word_phrases(&plain))
+        };
         // Any identifier finds its process: the text as one identifier.
         let mut ids = vec![id_norm(text)];
         if let Some(n) = normalize_nit(text)
@@ -208,6 +225,9 @@ impl Engine {
                 .map_or(true, |n| n > 0)
         });
         if ids.is_empty() {
+            if q.is::<EmptyQuery>() {
+                warnings.push(nothing_to_search(text, &words.too_common));
+            }
             return q;
         }
         let id_q: Box<dyn Query> = Box::new(BoostQuery::new(self.any_of(f.ids, ids), 50.0));
@@ -218,7 +238,7 @@ impl Engine {
     }
 
     /// The whole query of a search.
-    pub fn query(&self, s: &Search, warnings: &mut Vec<String>) -> Result<Box<dyn Query>> {
+    pub fn query(&self, s: &Search, warnings: &mut Vec<Message>) -> Result<Box<dyn Query>> {
         let f = &self.index.fields;
         let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if let Some(t) = &s.text {
@@ -736,17 +756,31 @@ fn prunable(q: &dyn Query) -> bool {
     })
 }
 
-/// The free text reduced to the syntax we document: words, "phrases", -exclusions and
-/// OR. Every other query-parser operator becomes a space, so that `a:b` cannot name a
-/// field, `*` cannot ask for "exists", and brackets cannot open a range.
-fn plain_syntax(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            ':' | '*' | '?' | '^' | '~' | '\\' | '/' | '\'' | '!' | '(' | ')' | '[' | ']' | '{'
-            | '}' | '<' | '>' | '=' | '&' | '|' => ' ',
-            c => c,
-        })
-        .collect()
+/// The warning for a text without a word the index holds.
+fn nothing_to_search(text: &str, too_common: &[String]) -> Message {
+    let text = text.trim();
+    if too_common.is_empty() {
+        return Message::new(
+            format!("nothing to search in {text:?}: it has no words"),
+            format!("no hay nada que buscar en «{text}»: no tiene palabras"),
+        );
+    }
+    let list = too_common.join(", ");
+    let (en, es) = if too_common.len() == 1 {
+        (
+            format!("its word ({list}) is too common"),
+            format!("su palabra ({list}) es demasiado común y no se indexa"),
+        )
+    } else {
+        (
+            format!("its words ({list}) are too common"),
+            format!("sus palabras ({list}) son demasiado comunes y no se indexan"),
+        )
+    };
+    Message::new(
+        format!("nothing to search in {text:?}: {en}; add a more specific word"),
+        format!("no hay nada que buscar en «{text}»: {es}; agregue una palabra más precisa"),
+    )
 }
 
 /// The `k` best matches by score, best first (ties: the lower document address first),
@@ -839,20 +873,6 @@ pub(crate) fn live_docs(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod syntax_tests {
-    use super::plain_syntax;
-
-    #[test]
-    fn only_the_documented_syntax_reaches_the_parser() {
-        assert_eq!(plain_syntax("⺀:*'"), "⺀   ");
-        assert_eq!(plain_syntax("title:(a OR b)"), "title  a OR b ");
-        // Phrases, exclusions, OR and identifiers keep their characters.
-        let kept = "\"vía terciaria\" -bogotá OR CO1.BDOS.123 800.015.991-1";
-        assert_eq!(plain_syntax(kept), kept);
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,165 @@
+//! The free text of a search before it reaches tantivy's query parser: reduced to the
+//! syntax we document, stripped of operators that join nothing, and checked for words the
+//! index holds (stop words are not indexed, so `de la` alone has nothing to search).
+
+use tantivy::tokenizer::TokenStream;
+
+use crate::index::schema::spanish_analyzer;
+
+/// The free text reduced to the syntax we document: words, "phrases", -exclusions and
+/// OR. Every other query-parser operator becomes a space, so that `a:b` cannot name a
+/// field, `*` cannot ask for "exists", and brackets cannot open a range.
+pub(crate) fn plain_syntax(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            ':' | '*' | '?' | '^' | '~' | '\\' | '/' | '\'' | '!' | '(' | ')' | '[' | ']' | '{'
+            | '}' | '<' | '>' | '=' | '&' | '|' => ' ',
+            c => c,
+        })
+        .collect()
+}
+
+/// One part of a query text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Part<'a> {
+    /// A word or a "phrase" (quotes included), with its `-` when excluded.
+    Text(&'a str),
+    /// `OR` or `AND`.
+    Operator(&'a str),
+}
+
+/// Splits a query into words, phrases (an unclosed quote runs to the end, as for the
+/// parser) and operators.
+fn parts(q: &str) -> Vec<Part<'_>> {
+    let mut out = Vec::new();
+    let mut rest = q.trim_start();
+    while !rest.is_empty() {
+        let quoted = rest.strip_prefix('-').unwrap_or(rest).starts_with('"');
+        let end = if quoted {
+            let open = rest.find('"').expect("a quote") + 1;
+            rest[open..].find('"').map_or(rest.len(), |i| open + i + 1)
+        } else {
+            rest.find(char::is_whitespace).unwrap_or(rest.len())
+        };
+        let item = &rest[..end];
+        out.push(match item {
+            "OR" | "AND" => Part::Operator(item),
+            _ => Part::Text(item),
+        });
+        rest = rest[end..].trim_start();
+    }
+    out
+}
+
+/// The text without the pieces the parser would only complain about: a `-` or an
+/// operator standing alone, an operator at either end, or one after another operator
+/// (`AND obra`, `obra OR`, `-`). What is left means the same.
+pub(crate) fn tidy(plain: &str) -> String {
+    let mut kept: Vec<Part> = Vec::new();
+    for p in parts(plain) {
+        match p {
+            Part::Text(t) if t.chars().all(|c| c == '-') => {}
+            Part::Operator(_) if !matches!(kept.last(), Some(Part::Text(_))) => {}
+            p => kept.push(p),
+        }
+    }
+    while matches!(kept.last(), Some(Part::Operator(_))) {
+        kept.pop();
+    }
+    kept.iter()
+        .map(|p| match p {
+            Part::Text(t) | Part::Operator(t) => *t,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What a tidied query asks for, in words the index holds.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Words {
+    /// Searchable words wanted (in words or phrases not excluded).
+    pub wanted: usize,
+    /// Searchable words excluded with `-`.
+    pub excluded: usize,
+    /// The wanted words that are not indexed because they are too common (`de`, `la`).
+    pub too_common: Vec<String>,
+}
+
+/// Analyses a tidied query with the index's analyzer.
+pub(crate) fn words(tidied: &str) -> Words {
+    let mut w = Words::default();
+    let mut analyzer = spanish_analyzer();
+    for p in parts(tidied) {
+        let Part::Text(t) = p else { continue };
+        let (excluded, t) = match t.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, t),
+        };
+        let t = t.trim_matches('"');
+        let mut n = 0;
+        let mut stream = analyzer.token_stream(t);
+        while stream.advance() {
+            n += 1;
+        }
+        if excluded {
+            w.excluded += n;
+        } else {
+            w.wanted += n;
+            if n == 0 {
+                w.too_common.extend(
+                    t.split_whitespace()
+                        .filter(|x| x.chars().any(char::is_alphanumeric))
+                        .map(str::to_string),
+                );
+            }
+        }
+    }
+    w
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_documented_syntax_reaches_the_parser() {
+        assert_eq!(plain_syntax("⺀:*'"), "⺀   ");
+        assert_eq!(plain_syntax("title:(a OR b)"), "title  a OR b ");
+        // Phrases, exclusions, OR and identifiers keep their characters.
+        let kept = "\"vía terciaria\" -bogotá OR CO1.BDOS.123 800.015.991-1";
+        assert_eq!(plain_syntax(kept), kept);
+    }
+
+    #[test]
+    fn operators_that_join_nothing_are_dropped() {
+        for (given, want) in [
+            ("AND obra", "obra"),
+            ("obra OR", "obra"),
+            ("obra OR OR vial", "obra OR vial"),
+            ("-", ""),
+            ("obra - vial", "obra vial"),
+            ("OR", ""),
+            (
+                "vigilancia OR aseo -nocturna",
+                "vigilancia OR aseo -nocturna",
+            ),
+            ("\"obra OR civil\" AND", "\"obra OR civil\""),
+            ("-\"malla vial\" OR", "-\"malla vial\""),
+            ("\"sin cerrar OR", "\"sin cerrar OR"),
+        ] {
+            assert_eq!(tidy(given), want, "{given}");
+        }
+    }
+
+    #[test]
+    fn words_the_index_holds_are_counted() {
+        let w = words("de la");
+        assert_eq!((w.wanted, w.excluded), (0, 0));
+        assert_eq!(w.too_common, ["de", "la"]);
+        let w = words("\"de la\" -obra");
+        assert_eq!((w.wanted, w.excluded), (0, 1));
+        let w = words("obras de la vía");
+        assert_eq!((w.wanted, w.excluded), (2, 0));
+        assert_eq!(words("").wanted, 0);
+    }
+}
