@@ -51,14 +51,14 @@ fn parts(q: &str) -> Vec<Part<'_>> {
     out
 }
 
-/// The text without the pieces the parser would only complain about: a `-` or an
-/// operator standing alone, an operator at either end, or one after another operator
-/// (`AND obra`, `obra OR`, `-`). What is left means the same.
+/// The text without the pieces the parser would only complain about: signs without a
+/// letter or digit (`-`, `+`, `""`), an operator at either end, or one after another
+/// operator (`AND obra`, `obra OR`). What is left means the same.
 pub(crate) fn tidy(plain: &str) -> String {
     let mut kept: Vec<Part> = Vec::new();
     for p in parts(plain) {
         match p {
-            Part::Text(t) if t.chars().all(|c| c == '-') => {}
+            Part::Text(t) if !t.chars().any(char::is_alphanumeric) => {}
             Part::Operator(_) if !matches!(kept.last(), Some(Part::Text(_))) => {}
             p => kept.push(p),
         }
@@ -138,6 +138,8 @@ mod tests {
             ("obra OR OR vial", "obra OR vial"),
             ("-", ""),
             ("obra - vial", "obra vial"),
+            ("obra + \"\" vial", "obra vial"),
+            ("OR + AND", ""),
             ("OR", ""),
             (
                 "vigilancia OR aseo -nocturna",
