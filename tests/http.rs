@@ -704,3 +704,32 @@ async fn filters_do_not_change_the_ranking() {
         );
     }
 }
+
+/// An identifier among other words matches by identifier: `vigilancia 890981195` is the
+/// entity's `vigilancia` processes, as with `nit=` (identifiers are not in the searchable
+/// text, so such a search used to find nothing).
+#[tokio::test]
+async fn an_identifier_among_words_matches_by_identifier() {
+    let by_filter = total("/api/search?q=vigilancia&nit=890981195&facets=false").await;
+    assert!(by_filter > 0);
+    for q in [
+        "vigilancia%20890981195",
+        "890.981.195-1%20vigilancia",
+        "vigilancia%20de%20890981195",
+    ] {
+        assert_eq!(
+            total(&format!("/api/search?q={q}&facets=false")).await,
+            by_filter,
+            "{q}"
+        );
+    }
+    // Stop words beside it ask for nothing more.
+    assert_eq!(
+        total("/api/search?q=de%20890981195&facets=false").await,
+        total("/api/search?q=890981195&facets=false").await
+    );
+    let v = ok("/api/search?q=seguros%20CO1.BDOS.10558939&facets=false").await;
+    assert_eq!(hit_keys(&v), ["secop2:CO1.BDOS.10558939"]);
+    // A word with digits that is no identifier stays a word.
+    assert!(total("/api/search?q=vigilancia%202025&facets=false").await > 0);
+}

@@ -190,22 +190,26 @@ impl Engine {
             // rather than every document or none without a word.
             Box::new(EmptyQuery)
         } else {
-            let (q, errors) = self.parser.parse_query_lenient(&plain);
-            for e in errors {
-                // Only exclusions (`-obra`): every process but those, as asked.
-                if words.wanted == 0
-                    && matches!(e, tantivy::query::QueryParserError::AllButQueryForbidden)
-                {
-                    continue;
-                }
-                warnings.push(Message::new(
-                    format!("ignored part of the query: {e}"),
-                    format!("se ignoró parte de la búsqueda ({e})"),
-                ));
-            }
-            phrases::use_pairs(q, f.pairs, &phrases::two_word_phrases(&plain))
+            self.words_and_identifiers(&plain, warnings)
         };
         // Any identifier finds its process: the text as one identifier.
+        let ids = self.held_ids(text);
+        if ids.is_empty() {
+            if q.is::<EmptyQuery>() {
+                warnings.push(nothing_to_search(text, &words.too_common));
+            }
+            return q;
+        }
+        let id_q: Box<dyn Query> = Box::new(BoostQuery::new(self.any_of(f.ids, ids), 50.0));
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Should, q),
+            (Occur::Should, id_q),
+        ]))
+    }
+
+    /// The identifiers the index holds that a text may be: the text folded to an
+    /// identifier (`CO1.BDOS.123` → `co1bdos123`), and a NIT in any spelling.
+    fn held_ids(&self, text: &str) -> Vec<String> {
         let mut ids = vec![id_norm(text)];
         if let Some(n) = normalize_nit(text)
             && text
@@ -221,20 +225,73 @@ impl Engine {
         let searcher = self.index.reader.searcher();
         ids.retain(|i| {
             searcher
-                .doc_freq(&Term::from_field_text(f.ids, i))
+                .doc_freq(&Term::from_field_text(self.index.fields.ids, i))
                 .map_or(true, |n| n > 0)
         });
-        if ids.is_empty() {
-            if q.is::<EmptyQuery>() {
-                warnings.push(nothing_to_search(text, &words.too_common));
+        ids
+    }
+
+    /// A tidied text through the parser, its complaints kept as warnings, and two-word
+    /// phrases answered from `pairs`.
+    fn parsed(&self, plain: &str, warnings: &mut Vec<Message>) -> Box<dyn Query> {
+        let (q, errors) = self.parser.parse_query_lenient(plain);
+        let only_exclusions = text::words(plain).wanted == 0;
+        for e in errors {
+            // Only exclusions (`-obra`): every process but those, as asked.
+            if only_exclusions
+                && matches!(e, tantivy::query::QueryParserError::AllButQueryForbidden)
+            {
+                continue;
             }
-            return q;
+            warnings.push(Message::new(
+                format!("ignored part of the query: {e}"),
+                format!("se ignoró parte de la búsqueda ({e})"),
+            ));
         }
-        let id_q: Box<dyn Query> = Box::new(BoostQuery::new(self.any_of(f.ids, ids), 50.0));
-        Box::new(BooleanQuery::new(vec![
-            (Occur::Should, q),
-            (Occur::Should, id_q),
-        ]))
+        phrases::use_pairs(
+            q,
+            self.index.fields.pairs,
+            &phrases::two_word_phrases(plain),
+        )
+    }
+
+    /// The words of a text, where a word with a digit that is an identifier the index
+    /// holds (`890981195 vigilancia`, `CO1.BDOS.10558939 seguros`) matches that
+    /// identifier or the word: identifiers are not in the searchable text, so such a search
+    /// found nothing. A text with `OR` goes to the parser as it is.
+    fn words_and_identifiers(&self, plain: &str, warnings: &mut Vec<Message>) -> Box<dyn Query> {
+        let Some(parts) = text::plain_parts(plain).filter(|p| p.len() > 1) else {
+            return self.parsed(plain, warnings);
+        };
+        let mut rest: Vec<&str> = Vec::new();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for part in parts {
+            let held = if part.starts_with(['-', '"']) || !part.chars().any(|c| c.is_ascii_digit())
+            {
+                Vec::new()
+            } else {
+                self.held_ids(part)
+            };
+            if held.is_empty() {
+                rest.push(part);
+                continue;
+            }
+            let either: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
+                (Occur::Should, self.parsed(part, warnings)),
+                (Occur::Should, self.any_of(self.index.fields.ids, held)),
+            ]));
+            clauses.push((Occur::Must, either));
+        }
+        if clauses.is_empty() {
+            return self.parsed(plain, warnings);
+        }
+        let rest = rest.join(" ");
+        let w = text::words(&rest);
+        // Stop words beside an identifier (`de 890981195`) ask for nothing more.
+        if w.wanted + w.excluded > 0 {
+            clauses.push((Occur::Must, self.parsed(&rest, warnings)));
+        }
+        Box::new(BooleanQuery::new(clauses))
     }
 
     /// The whole query of a search.

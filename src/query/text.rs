@@ -74,6 +74,18 @@ pub(crate) fn tidy(plain: &str) -> String {
         .join(" ")
 }
 
+/// The words and phrases of a tidied query, or `None` when it has operators (whose
+/// grouping only the parser knows).
+pub(crate) fn plain_parts(tidied: &str) -> Option<Vec<&str>> {
+    parts(tidied)
+        .into_iter()
+        .map(|p| match p {
+            Part::Text(t) => Some(t),
+            Part::Operator(_) => None,
+        })
+        .collect()
+}
+
 /// What a tidied query asks for, in words the index holds.
 #[derive(Debug, Default, PartialEq)]
 pub(crate) struct Words {
@@ -151,6 +163,15 @@ mod tests {
         ] {
             assert_eq!(tidy(given), want, "{given}");
         }
+    }
+
+    #[test]
+    fn parts_without_operators() {
+        assert_eq!(
+            plain_parts("890981195 \"malla vial\" -obra"),
+            Some(vec!["890981195", "\"malla vial\"", "-obra"])
+        );
+        assert_eq!(plain_parts("a OR b"), None);
     }
 
     #[test]
