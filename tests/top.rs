@@ -164,4 +164,14 @@ fn top_over_http_and_on_the_page() {
         bad.contains("order debe ser value (valor) o count (procesos)"),
         "{bad}"
     );
+    // A text of stop words alone: nobody, and the reason, on the page and in the API.
+    let html = srv.text("/quien?q=de+la");
+    assert!(html.contains("no hay nada que buscar en «de la»"), "{html}");
+    let v: serde_json::Value =
+        serde_json::from_str(&srv.text("/api/top?q=de+la&by=buyer")).unwrap();
+    assert_eq!(v["total"], 0);
+    assert!(
+        v["warnings"][0].as_str().unwrap().contains("too common"),
+        "{v}"
+    );
 }

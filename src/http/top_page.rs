@@ -156,6 +156,10 @@ pub async fn top_page(State(st): State<AppState>, uri: Uri) -> Response {
                 }
             }
         }
+        // Both lists come from the same search, hence the same warnings.
+        @for w in &buyers.warnings {
+            p.warning role="status" { (w.es()) }
+        }
         div.top-lists {
             (list(&params, &buyers, order))
             (list(&params, &suppliers, order))

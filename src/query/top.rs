@@ -187,6 +187,11 @@ pub struct Top {
     pub entries: Vec<TopEntry>,
     /// Time taken, milliseconds.
     pub took_ms: f64,
+    /// What of the search's text was not searched, and why (in English; `/quien` shows
+    /// the Spanish).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<String>)]
+    pub warnings: Vec<crate::Message>,
 }
 
 impl Engine {
@@ -200,7 +205,8 @@ impl Engine {
         }
         let t0 = Instant::now();
         let searcher = self.index.reader.searcher();
-        let query = self.query(s, &mut Vec::new())?;
+        let mut warnings = Vec::new();
+        let query = self.query(s, &mut warnings)?;
         let fruit = searcher.search(&*query, &Tally { by })?;
         let mut all: Vec<(String, KeyTally)> = fruit.keys.into_iter().collect();
         let rank = |e: &(String, KeyTally)| match order {
@@ -244,6 +250,7 @@ impl Engine {
             distinct,
             entries,
             took_ms: t0.elapsed().as_secs_f64() * 1000.0,
+            warnings,
         })
     }
 
