@@ -190,7 +190,7 @@ impl Engine {
             // rather than every document or none without a word.
             Box::new(EmptyQuery)
         } else {
-            self.words_and_identifiers(&plain, warnings)
+            self.words_and_identifiers(&plain, &words, warnings)
         };
         // Any identifier finds its process: the text as one identifier.
         let ids = self.held_ids(text);
@@ -232,10 +232,15 @@ impl Engine {
     }
 
     /// A tidied text through the parser, its complaints kept as warnings, and two-word
-    /// phrases answered from `pairs`.
-    fn parsed(&self, plain: &str, warnings: &mut Vec<Message>) -> Box<dyn Query> {
+    /// phrases answered from `pairs`. `only_exclusions`: the text wants no word (its
+    /// [`text::Words`], computed by the caller).
+    fn parsed(
+        &self,
+        plain: &str,
+        only_exclusions: bool,
+        warnings: &mut Vec<Message>,
+    ) -> Box<dyn Query> {
         let (q, errors) = self.parser.parse_query_lenient(plain);
-        let only_exclusions = text::words(plain).wanted == 0;
         for e in errors {
             // Only exclusions (`-obra`): every process but those, as asked.
             if only_exclusions
@@ -259,9 +264,14 @@ impl Engine {
     /// holds (`890981195 vigilancia`, `CO1.BDOS.10558939 seguros`) matches that
     /// identifier or the word: identifiers are not in the searchable text, so such a search
     /// found nothing. A text with `OR` goes to the parser as it is.
-    fn words_and_identifiers(&self, plain: &str, warnings: &mut Vec<Message>) -> Box<dyn Query> {
+    fn words_and_identifiers(
+        &self,
+        plain: &str,
+        words: &text::Words,
+        warnings: &mut Vec<Message>,
+    ) -> Box<dyn Query> {
         let Some(parts) = text::plain_parts(plain).filter(|p| p.len() > 1) else {
-            return self.parsed(plain, warnings);
+            return self.parsed(plain, words.wanted == 0, warnings);
         };
         let mut rest: Vec<&str> = Vec::new();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -277,19 +287,20 @@ impl Engine {
                 continue;
             }
             let either: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
-                (Occur::Should, self.parsed(part, warnings)),
+                // A word with a digit, not excluded: it is wanted.
+                (Occur::Should, self.parsed(part, false, warnings)),
                 (Occur::Should, self.any_of(self.index.fields.ids, held)),
             ]));
             clauses.push((Occur::Must, either));
         }
         if clauses.is_empty() {
-            return self.parsed(plain, warnings);
+            return self.parsed(plain, words.wanted == 0, warnings);
         }
         let rest = rest.join(" ");
         let w = text::words(&rest);
         // Stop words beside an identifier (`de 890981195`) ask for nothing more.
         if w.wanted + w.excluded > 0 {
-            clauses.push((Occur::Must, self.parsed(&rest, warnings)));
+            clauses.push((Occur::Must, self.parsed(&rest, w.wanted == 0, warnings)));
         }
         Box::new(BooleanQuery::new(clauses))
     }
