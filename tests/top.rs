@@ -98,6 +98,45 @@ fn suppliers_are_counted_by_the_processes_they_won() {
 }
 
 #[test]
+fn suppliers_who_share_a_process_each_have_their_part() {
+    // CO1.REQ.600043 (vehicle rental, Medellín) was awarded to three suppliers: 39,693 M,
+    // 17,393 M and 17,393 M. Each is credited with its part, not the 74,480 M total.
+    let t = top(&["CO1.REQ.600043", "--by", "supplier"]);
+    assert_eq!(t["total"].as_u64().unwrap(), 1, "{t}");
+    let got: Vec<(String, i64)> = t["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().to_string(),
+                e["value"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("NEORENT".to_string(), 39_693_082_638),
+            ("TRANSPORTES ESPECIALES ACAR SA".to_string(), 17_393_423_438),
+            ("ROYAL RENT CORP S.A.S".to_string(), 17_393_423_438),
+        ]
+    );
+    assert_eq!(t["total_value"].as_i64().unwrap(), 74_479_929_514);
+
+    // The parts never add up to more than the hits' total (112 suppliers in Vaupés: the
+    // 100 biggest are listed).
+    let t = top(&["--department", "97", "--by", "supplier", "--limit", "100"]);
+    let entries = t["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 100, "{t}");
+    let parts: i64 = entries.iter().map(|e| e["value"].as_i64().unwrap()).sum();
+    assert!(
+        parts > 0 && parts <= t["total_value"].as_i64().unwrap(),
+        "{t}"
+    );
+}
+
+#[test]
 fn top_over_http_and_on_the_page() {
     let srv = serve(demo_dir(), |_| {});
     let c = http();

@@ -18,8 +18,8 @@ pub struct Args {
     #[arg(default_value = "")]
     pub query: String,
     /// buyer (the entities; value is the processes' value) or supplier (the awarded
-    /// suppliers; value is the awarded total of the processes they won, the whole total for
-    /// each when several won parts of one).
+    /// suppliers; value is what they won: their own awards or contracts, so that several
+    /// winners of one process each have their part).
     #[arg(long, default_value = "buyer", value_parser = |s: &str| TopBy::parse(s).map_err(|e| e.to_string()))]
     pub by: TopBy,
     /// value (largest first) or count (most processes first).

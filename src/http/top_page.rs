@@ -48,7 +48,7 @@ fn list(p: &SearchParams, t: &Top, order: TopOrder) -> Markup {
         TopBy::Supplier => (
             "Quién gana",
             "Proveedor",
-            "Valor adjudicado de los procesos que ganó; si varios proveedores ganaron partes de un proceso, cada uno cuenta el total.",
+            "Valor de lo que ganó: sus propias adjudicaciones o contratos (si varios proveedores ganaron partes de un proceso, cada uno cuenta su parte).",
         ),
     };
     let id = match t.by {

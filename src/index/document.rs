@@ -43,6 +43,34 @@ pub fn supplier_key(s: &crate::model::Party) -> Option<String> {
     }
 }
 
+/// Each supplier's key ([`supplier_key`]) once, in the order of the awards then the
+/// contracts, with its share of the process's awarded total ([`Process::awarded_value`]):
+/// the values of its own contracts when that total comes from contracts, else of its
+/// awards. A supplier known only from the other list has 0, so the shares never add up to
+/// more than the total (three suppliers sharing a 74,000 M award are not each credited
+/// with the 74,000 M).
+pub fn supplier_shares(p: &Process) -> Vec<(String, i64)> {
+    let by_contract = p.contracts.iter().filter_map(|c| c.value).sum::<i64>() > 0;
+    let awards = p.awards.iter().filter_map(|a| {
+        let v = if by_contract { None } else { a.value };
+        a.supplier.as_ref().map(|s| (s, v))
+    });
+    let contracts = p.contracts.iter().filter_map(|c| {
+        let v = if by_contract { c.value } else { None };
+        c.supplier.as_ref().map(|s| (s, v))
+    });
+    let mut out: Vec<(String, i64)> = Vec::new();
+    for (s, v) in awards.chain(contracts) {
+        let Some(key) = supplier_key(s) else { continue };
+        let v = v.unwrap_or(0);
+        match out.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, sum)) => *sum = sum.saturating_add(v),
+            None => out.push((key, v)),
+        }
+    }
+    out
+}
+
 /// The date a process is placed at in time: publication, else the first contract's
 /// signature (partial processes), else the last update.
 pub fn placed_at(p: &Process) -> Option<NaiveDateTime> {
@@ -149,21 +177,10 @@ pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
         d.add_text(f.suppliers, name);
         searchable(&mut d, f, name);
     }
-    let mut supplier_ids: Vec<String> = Vec::new();
-    let parties = p
-        .awards
-        .iter()
-        .filter_map(|a| a.supplier.as_ref())
-        .chain(p.contracts.iter().filter_map(|c| c.supplier.as_ref()));
-    for s in parties {
-        if let Some(key) = supplier_key(s)
-            && !supplier_ids.contains(&key)
-        {
-            supplier_ids.push(key);
-        }
-    }
-    for id in supplier_ids {
-        d.add_text(f.supplier_ids, id);
+    // Keys and values in the same order: the value column is read alongside the keys.
+    for (key, value) in supplier_shares(p) {
+        d.add_text(f.supplier_ids, key);
+        d.add_i64(f.supplier_values, value);
     }
 
     // Categories: names at every level, searchable; codes and prefixes, filterable.

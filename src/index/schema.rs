@@ -77,6 +77,10 @@ pub struct Fields {
     /// The suppliers' keys: the identifier normalised, or `n:` and the folded name when a
     /// supplier has none. Fast, for counting by supplier ([`crate::query::top`]).
     pub supplier_ids: Field,
+    /// Each supplier's share of the awarded total ([`super::document::supplier_shares`]),
+    /// one value per entry of `supplier_ids` and in its order, so that who wins credits
+    /// each supplier with what it won, not the whole process's total.
+    pub supplier_values: Field,
     /// UNSPSC codes and all their prefixes (2, 4, 6 and 8 digits).
     pub unspsc: Field,
     /// The value people compare (estimate, else awarded), whole COP.
@@ -142,6 +146,7 @@ pub fn build() -> (Schema, Fields) {
         buyer: b.add_text_field("buyer", keyword.clone()),
         buyer_name: b.add_text_field("buyer_name", keyword),
         supplier_ids: b.add_text_field("supplier_ids", STRING | FAST),
+        supplier_values: b.add_i64_field("supplier_values", FAST),
         unspsc: b.add_text_field("unspsc", STRING),
         value: b.add_i64_field("value", int.clone()),
         awarded: b.add_i64_field("awarded", FAST),

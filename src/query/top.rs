@@ -3,7 +3,8 @@
 //!
 //! Counted exactly from fast fields in one unscored pass over the hits (no document is
 //! loaded): per segment, a tally per term ordinal of the key column (`buyer`, or the
-//! multi-valued `supplier_ids`), turned into text once per segment and merged. A buyer is
+//! multi-valued `supplier_ids`, read with `supplier_values`, each supplier's share of a
+//! process's awarded total), turned into text once per segment and merged. A buyer is
 //! named by the spelling most of its hits use (the `buyer_name` column); a supplier, which
 //! has no name column, by the first of its hits, one stored record for each entry shown.
 
@@ -33,7 +34,8 @@ pub const DEFAULT_LIMIT: usize = 10;
 pub enum TopBy {
     /// The buying entities; value is the processes' value (estimate, else awarded).
     Buyer,
-    /// The awarded suppliers; value is the awarded total of the processes they won.
+    /// The awarded suppliers; value is what they won: their own awards or contracts in the
+    /// processes they won ([`crate::index::document::supplier_shares`]).
     Supplier,
 }
 
@@ -110,8 +112,8 @@ impl TopOrder {
 #[into_params(parameter_in = Query)]
 pub struct TopParams {
     /// `buyer` (default): the entities, valued at their processes' value; or `supplier`:
-    /// the awarded suppliers, valued at the awarded total of the processes they won (the
-    /// whole total for each when several won parts of one).
+    /// the awarded suppliers, valued at what they won (their own awards or contracts: when
+    /// several won parts of one process, each has its part).
     pub by: Option<String>,
     /// `value` (default, largest first) or `count` (most processes first).
     pub order: Option<String>,
@@ -345,6 +347,8 @@ struct SegmentTally {
     /// The buyer's name as published (buyers only: a supplier's name has no column).
     names: Option<StrColumn>,
     value: Option<Column<i64>>,
+    /// Suppliers only: each key's share of the value, in the keys' order.
+    shares: Option<Column<i64>>,
     /// By term ordinal: processes and value.
     by_ord: Vec<(u64, i64)>,
     /// By term ordinal: the name ordinals seen with it and their counts (usually one).
@@ -375,6 +379,10 @@ impl Collector for Tally {
             },
             names,
             value: ff.i64(self.by.value_column()).ok(),
+            shares: match self.by {
+                TopBy::Buyer => None,
+                TopBy::Supplier => ff.i64("supplier_values").ok(),
+            },
             by_ord: vec![(0, 0); terms],
             total: 0,
             sum: 0,
@@ -417,10 +425,16 @@ impl SegmentCollector for SegmentTally {
         self.sum += value;
         let mut any = false;
         if let Some(k) = &self.keys {
+            // A supplier's share, in the order of its key; a buyer has the whole value.
+            let mut shares = self.shares.as_ref().map(|c| c.values_for_doc(doc));
             for ord in k.term_ords(doc) {
+                let v = match &mut shares {
+                    Some(s) => s.next().unwrap_or(0),
+                    None => value,
+                };
                 if let Some(e) = self.by_ord.get_mut(ord as usize) {
                     e.0 += 1;
-                    e.1 += value;
+                    e.1 += v;
                     any = true;
                 }
                 if let Some(n) = self.names.as_ref().and_then(|c| c.ords().first(doc))
@@ -494,4 +508,109 @@ fn texts(col: &StrColumn, ords: &[u64]) -> Vec<String> {
         out.push(String::from_utf8_lossy(bytes).into_owned());
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::SecopIndex;
+    use crate::model::{Award, Contract, Party, Process};
+
+    fn party(id: &str, name: &str) -> Party {
+        Party {
+            name: name.into(),
+            id: Some(id.into()),
+            ..Default::default()
+        }
+    }
+
+    fn award(s: Party, value: i64) -> Award {
+        Award {
+            supplier: Some(s),
+            value: Some(value),
+            ..Default::default()
+        }
+    }
+
+    /// Each supplier is credited with its own part of a shared process, also after the
+    /// segments merge: the value column is read in the order of the keys, which is not the
+    /// keys' sorted order.
+    #[test]
+    fn suppliers_are_credited_with_their_own_part() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = SecopIndex::open(dir.path()).unwrap();
+        let mut w = index.writer().unwrap();
+        // Keys inserted against their sorted order, with different values.
+        let shared = Process {
+            key: "secop2:CO1.REQ.1".into(),
+            title: "alquiler de vehiculos".into(),
+            awards: vec![
+                award(party("900000003", "C"), 300),
+                award(party("900000001", "A"), 100),
+                award(party("900000002", "B"), 20),
+                award(party("900000001", "A"), 5),
+            ],
+            ..Default::default()
+        };
+        w.add(&shared).unwrap();
+        w.commit(1).unwrap();
+        // Contracts, when valued, are what was won: B's award alone counts for nothing.
+        let contracted = Process {
+            key: "secop2:CO1.REQ.2".into(),
+            title: "alquiler de vehiculos".into(),
+            awards: vec![award(party("900000002", "B"), 7_000)],
+            contracts: vec![
+                Contract {
+                    id: "CO1.PCCNTR.1".into(),
+                    supplier: Some(party("900000003", "C")),
+                    value: Some(1_000),
+                    ..Default::default()
+                },
+                Contract {
+                    id: "CO1.PCCNTR.2".into(),
+                    supplier: Some(Party {
+                        name: "Sin Documento".into(),
+                        ..Default::default()
+                    }),
+                    value: Some(50),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        w.add(&contracted).unwrap();
+        w.commit(2).unwrap();
+        w.consolidate(|_, _| {}).unwrap();
+        w.finish().unwrap();
+        index.reader.reload().unwrap();
+        assert_eq!(index.segments().unwrap().0, 1);
+
+        let engine = Engine::new(index);
+        let s = Search {
+            text: Some("vehiculos".into()),
+            page: 1,
+            per_page: 10,
+            ..Default::default()
+        };
+        let t = engine
+            .top(&s, TopBy::Supplier, TopOrder::Value, 10)
+            .unwrap();
+        let got: Vec<(&str, u64, i64)> = t
+            .entries
+            .iter()
+            .map(|e| (e.key.as_str(), e.count, e.value))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("900000003", 2, 1_300),
+                ("900000001", 1, 105),
+                ("n:sin documento", 1, 50),
+                ("900000002", 2, 20),
+            ]
+        );
+        assert_eq!(t.total_value, 425 + 1_050);
+        let shares: f64 = t.entries.iter().map(|e| e.value_share).sum();
+        assert!((shares - 1.0).abs() < 1e-9, "{shares}");
+    }
 }
