@@ -400,6 +400,44 @@ fn no_hits_is_an_empty_csv_but_no_ocds_package() {
 }
 
 #[test]
+fn a_text_of_stop_words_says_why_its_export_is_empty() {
+    // The file has no room for a warning: a header carries it (one a warning, ASCII).
+    let (h, b) = body("/api/export?format=csv&q=de+la&platform=secop2");
+    assert_eq!(h["x-total-count"], "0");
+    assert_eq!(String::from_utf8(b).unwrap().lines().count(), 1);
+    let warned: Vec<&str> = h
+        .get_all("x-search-warning")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(warned.len(), 1, "{h:?}");
+    assert!(
+        warned[0].starts_with("nothing to search in \"de la\": its words (de, la) are too common"),
+        "{warned:?}"
+    );
+    // Accents of the text are folded in the header: "común" reads "comun".
+    let (h, _) = body("/api/export?format=ndjson&q=%22para+el%22+%C2%ABde%C2%BB");
+    let w = h["x-search-warning"].to_str().unwrap();
+    assert!(w.contains("nothing to search") && w.is_ascii(), "{w}");
+    // An export that finds something has no warning.
+    let (h, _) = body("/api/export?format=csv&q=seguros");
+    assert!(!h.contains_key("x-search-warning"));
+    // OCDS: the 404 says why, in both languages; the CLI says it on stderr.
+    let r = get("/api/export?format=ocds&q=de+la");
+    assert_eq!(r.status(), 404);
+    let v: Value = r.json().unwrap();
+    let m = v["error"]["message"].as_str().unwrap();
+    assert!(m.starts_with("nothing to search in \"de la\""), "{v}");
+    let es = v["error"]["message_es"].as_str().unwrap();
+    assert!(es.starts_with("no hay nada que buscar en «de la»"), "{v}");
+    let out = secop(demo_dir(), &["export", "de la", "--format", "ndjson"]);
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nothing to search in \"de la\""), "{err}");
+}
+
+#[test]
 fn an_abandoned_export_frees_its_slot() {
     let s = serve(demo_dir(), |c| c.max_exports = 1);
     // Start an export and drop it after the first bytes.

@@ -454,6 +454,15 @@ fn the_feed_is_valid_atom_with_the_newest_matches() {
     assert_eq!(check_atom(&xml).entries.len(), 50);
     let (_, xml) = atom("/api/feed.atom?q=zzzzqqqqxxxx");
     assert!(check_atom(&xml).entries.is_empty());
+    // A feed of stop words alone says why it stays empty.
+    let (_, xml) = atom("/api/feed.atom?q=de+la");
+    let feed = check_atom(&xml);
+    assert!(feed.entries.is_empty());
+    let sub = &feed.subtitle.as_ref().unwrap().value;
+    assert!(
+        sub.contains("Aviso: no hay nada que buscar en «de la»"),
+        "{sub}"
+    );
     let r = http()
         .get(format!("{}/api/feed.atom?per_page=1000", server().url))
         .send()

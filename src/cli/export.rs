@@ -41,7 +41,11 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     let params = a.filters.params(&a.query);
     let search = params.validate()?;
     let engine = Engine::new(SecopIndex::open(dir)?);
-    if a.format == Format::Ocds && engine.count(&search)? == 0 {
+    let (total, warnings) = engine.count(&search)?;
+    for w in &warnings {
+        eprintln!("secop: {w}");
+    }
+    if a.format == Format::Ocds && total == 0 {
         anyhow::bail!(crate::export::NO_OCDS_RELEASES);
     }
     let qs = serde_urlencoded::to_string(&params).unwrap_or_default();

@@ -107,9 +107,9 @@ fn self_url(st: &AppState, uri: &Uri) -> String {
         ("format" = Option<String>, Query, description = "`csv` (default; UTF-8 with BOM, Spanish column names), `ndjson` (one canonical record a line) or `ocds` (an OCDS 1.1 release package)")
     ),
     responses(
-        (status = 200, description = "Every matching process, streamed in index order (page, sort and cursor are ignored). The header X-Total-Count gives the number of processes.", content_type = "text/csv"),
+        (status = 200, description = "Every matching process, streamed in index order (page, sort and cursor are ignored). The header X-Total-Count gives the number of processes; X-Search-Warning (one per warning, in English, accents folded) says what of the text was not searched and why, as `warnings` does in /api/search.", content_type = "text/csv"),
         (status = 400, description = "A parameter is wrong; the message says how to fix it", body = ErrorBody),
-        (status = 404, description = "`format=ocds` and no process matches: a release package needs at least one release", body = ErrorBody),
+        (status = 404, description = "`format=ocds` and no process matches: a release package needs at least one release (the message says why when the text had nothing to search)", body = ErrorBody),
         (status = 503, description = "Too many exports at once; retry after the Retry-After seconds", body = ErrorBody),
     )
 )]
@@ -121,12 +121,16 @@ pub async fn export(State(st): State<AppState>, uri: Uri) -> Result<Response, Ap
     let search = params.validate()?;
     let permit = st.export_permit()?;
     let s = search.clone();
-    let total = st.with_engine(move |e| e.count(&s)).await?;
+    let (total, warnings) = st.with_engine(move |e| e.count(&s)).await?;
     if format == Format::Ocds && total == 0 {
-        return Err(ApiError::not_found(crate::Message::new(
-            crate::export::NO_OCDS_RELEASES,
-            crate::export::NO_OCDS_RELEASES_ES,
-        )));
+        // A text of stop words alone: say so rather than only that nothing matched.
+        let why = warnings.first().cloned().unwrap_or_else(|| {
+            crate::Message::new(
+                crate::export::NO_OCDS_RELEASES,
+                crate::export::NO_OCDS_RELEASES_ES,
+            )
+        });
+        return Err(ApiError::not_found(why));
     }
     let info = PackageInfo {
         uri: self_url(&st, &uri),
@@ -171,6 +175,36 @@ pub async fn export(State(st): State<AppState>, uri: Uri) -> Result<Response, Ap
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     h.insert("x-total-count", HeaderValue::from(total));
+    // The file has no place for them: what of the text was not searched, in a header.
+    for w in &warnings {
+        if let Ok(v) = HeaderValue::from_str(&header_text(w.en())) {
+            h.append("x-search-warning", v);
+        }
+    }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
+}
+
+/// A message as a header value: accents folded (`común` → `comun`), other characters
+/// outside printable ASCII replaced by `?`.
+fn header_text(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() {
+                return c;
+            }
+            let folded = crate::normalize::text::fold_char(c);
+            match c {
+                '«' | '»' => '"',
+                _ if folded.is_ascii_alphabetic() => {
+                    if c.is_uppercase() {
+                        folded.to_ascii_uppercase()
+                    } else {
+                        folded
+                    }
+                }
+                _ => '?',
+            }
+        })
+        .collect()
 }

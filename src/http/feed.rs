@@ -184,12 +184,18 @@ pub async fn feed(State(st): State<AppState>, uri: Uri) -> Result<Response, ApiE
         .max()
         .unwrap_or_else(|| chrono::Utc::now().fixed_offset());
     let about = describe(&params);
+    // Why a feed of stop words alone stays empty, for whoever reads its description.
+    let warned: String = res
+        .warnings
+        .iter()
+        .map(|w| format!(" Aviso: {}.", w.es()))
+        .collect();
     let feed = Feed {
         title: Text::plain(xml_text(&format!("SECOP I y II: {about}"))),
         id: self_url.clone(),
         updated,
         subtitle: Some(Text::plain(xml_text(&format!(
-            "Los {} procesos más recientes de {} que cumplen: {about}. Fuente: datos abiertos de Colombia Compra Eficiente (CC BY-SA 4.0).",
+            "Los {} procesos más recientes de {} que cumplen: {about}.{warned} Fuente: datos abiertos de Colombia Compra Eficiente (CC BY-SA 4.0).",
             entries.len(),
             res.total
         )))),

@@ -685,11 +685,13 @@ impl Engine {
         Ok(n)
     }
 
-    /// Counts the hits of a search.
-    pub fn count(&self, s: &Search) -> Result<u64> {
+    /// Counts the hits of a search, with what of its text was not searched and why (as
+    /// [`SearchResult::warnings`]).
+    pub fn count(&self, s: &Search) -> Result<(u64, Vec<Message>)> {
         let searcher = self.index.reader.searcher();
-        let query = self.query(s, &mut Vec::new())?;
-        Ok(searcher.search(&*query, &Count)? as u64)
+        let mut warnings = Vec::new();
+        let query = self.query(s, &mut warnings)?;
+        Ok((searcher.search(&*query, &Count)? as u64, warnings))
     }
 
     /// Finds a process by any identifier: its key, process id, CO1.REQ/NTC/PCCNTR, a
