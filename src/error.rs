@@ -23,6 +23,11 @@ pub enum Error {
         /// What is wrong with it, for a person.
         message: String,
     },
+    /// The index was built by another version of secop (another schema or analyzer).
+    #[error(
+        "{0}: the index was built by another version of secop; run `secop reindex` to rebuild it from the state database"
+    )]
+    IndexVersion(PathBuf),
     /// Another process holds the index writer.
     #[error(
         "another secop process is writing to {0} (import, harvest or serve's first indexing); wait for it to finish"

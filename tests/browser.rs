@@ -9,23 +9,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
 use fantoccini::{Client, ClientBuilder, Locator};
-
-/// Kills a child process when dropped.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|paths| {
@@ -41,34 +30,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// `secop serve --addr 127.0.0.1:0`, returning its URL from the line it prints.
-fn start_secop(dir: &Path) -> (Guard, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_secop"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("secop serve starts");
-    let stderr = child.stderr.take().unwrap();
-    let guard = Guard(child);
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("secop serve exited before serving")
-            .unwrap();
-        if let Some(rest) = line.split("on http://").nth(1) {
-            let addr = rest.split('/').next().unwrap();
-            break format!("http://{addr}");
-        }
-    };
-    // Keep draining its stderr so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines.by_ref() {});
-    (guard, url)
 }
 
 fn start_chromedriver(driver: &Path) -> (Guard, String) {
@@ -174,7 +135,7 @@ async fn a_visit_in_chromium() {
         return;
     };
     let t0 = Instant::now();
-    let (_secop, base) = start_secop(demo_dir());
+    let (_secop, base, _) = start_secop(demo_dir());
     let (_driver, wd) = start_chromedriver(&driver);
     let profile = tempfile::tempdir().unwrap();
     let mut args = vec![

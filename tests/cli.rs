@@ -644,3 +644,66 @@ fn secop_runs_without_transparent_huge_pages() {
         assert_eq!(line.split_whitespace().nth(1), Some("0"), "{line}");
     }
 }
+
+#[test]
+fn serve_rebuilds_an_index_of_another_version_or_one_that_missed_writes() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let vaupes = root().join("fixtures/secop2/web-export/contratos.VAUPES-MITU.csv");
+    secop_ok(dir, &["import", vaupes.to_str().unwrap()]);
+    let docs = |url: &str| -> u64 {
+        let v: serde_json::Value = http()
+            .get(format!("{url}/healthz"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        v["documents"].as_u64().unwrap()
+    };
+    let want = total(dir, &[""]);
+    assert!(want > 100, "{want}");
+    let hits = total(dir, &["combustible"]);
+
+    // An index another version built (here: another schema): reading commands refuse it
+    // with the advice to reindex, and serve rebuilds it from the state.
+    let ix = dir.join("tantivy");
+    std::fs::remove_dir_all(&ix).unwrap();
+    std::fs::create_dir(&ix).unwrap();
+    {
+        let mut b = tantivy::schema::Schema::builder();
+        let title = b.add_text_field("title", tantivy::schema::TEXT);
+        let index = tantivy::Index::create_in_dir(&ix, b.build()).unwrap();
+        let mut w: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
+        w.add_document(tantivy::doc!(title => "old")).unwrap();
+        w.commit().unwrap();
+    }
+    let out = secop(dir, &["search", "combustible"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("run `secop reindex`"), "{err}");
+    let (srv, url, said) = start_secop(dir);
+    assert!(
+        said.iter()
+            .any(|l| l.contains("built by another version of secop; rebuilding it")),
+        "{said:?}"
+    );
+    assert_eq!(docs(&url), want);
+    drop(srv);
+    assert_eq!(total(dir, &["combustible"]), hits);
+
+    // An index that lost its commits (deleted, or a rebuild killed before committing)
+    // beside a state that has them: serve brings it up to date, as the next import would.
+    std::fs::remove_dir_all(&ix).unwrap();
+    let (srv, url, said) = start_secop(dir);
+    assert!(
+        said.iter().any(|l| l.contains("brought up to date")),
+        "{said:?}"
+    );
+    assert_eq!(docs(&url), want);
+    drop(srv);
+    std::fs::remove_dir_all(&ix).unwrap();
+    let abejorral = root().join("fixtures/secop2/web-export/contratos.ANTIOQUIA-ABEJORRAL.csv");
+    secop_ok(dir, &["import", abejorral.to_str().unwrap()]);
+    assert!(total(dir, &[""]) > want);
+    assert_eq!(total(dir, &["combustible", "--department", "97"]), hits);
+}

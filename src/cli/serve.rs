@@ -52,8 +52,36 @@ fn is_empty(dir: &Path) -> anyhow::Result<bool> {
     Ok(state.rows_per_dataset()?.is_empty())
 }
 
+/// Makes the index match the state before serving, since `serve` is the command people
+/// run: an index built by another version of secop is rebuilt from the state (what
+/// `secop reindex` does), and one that missed the last writes of an interrupted import or
+/// rebuild is brought up to date. A writer busy elsewhere catches up by itself.
+fn bring_up_to_date(dir: &Path) -> anyhow::Result<()> {
+    let index = match SecopIndex::open(dir) {
+        Err(crate::Error::IndexVersion(_)) => {
+            eprintln!(
+                "{}: the index was built by another version of secop; rebuilding it from the state database…",
+                dir.display()
+            );
+            super::stats::rebuild_index(dir)?;
+            return Ok(());
+        }
+        r => r?,
+    };
+    let state = State::open(dir)?;
+    match crate::ingest::catch_up(&state, &index) {
+        Ok(true) => eprintln!(
+            "the index had missed the last writes of an interrupted run: brought up to date"
+        ),
+        Ok(false) | Err(crate::Error::Busy(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
+}
+
 /// Runs the command.
 pub fn run_cmd(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
+    bring_up_to_date(dir)?;
     if !a.no_demo && is_empty(dir)? {
         eprintln!(
             "{} is empty: indexing the bundled demo data (real SECOP I and SECOP II rows)…",

@@ -106,9 +106,16 @@ fn spinner(template: &str) -> indicatif::ProgressBar {
 
 /// Rebuilds the index from the state.
 pub fn reindex(dir: &Path) -> anyhow::Result<ExitCode> {
+    rebuild_index(dir)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Rebuilds the index from the state database, starting afresh when the index cannot be
+/// opened (another version's, or damaged): the state has every row. Killed before its
+/// commit, a rebuild is redone by the next writer or `serve` ([`crate::ingest::catch_up`]).
+pub fn rebuild_index(dir: &Path) -> anyhow::Result<u64> {
     let state = State::open(dir)?;
     let index = SecopIndex::open(dir).or_else(|_| {
-        // An index of another version: start it afresh, the state has everything.
         std::fs::remove_dir_all(dir.join("tantivy"))?;
         SecopIndex::open(dir)
     })?;
@@ -116,7 +123,7 @@ pub fn reindex(dir: &Path) -> anyhow::Result<ExitCode> {
     let n = crate::ingest::reindex(&state, &index, |n| pb.set_position(n))?;
     pb.finish_and_clear();
     eprintln!("reindexed {n} processes");
-    Ok(ExitCode::SUCCESS)
+    Ok(n)
 }
 
 /// Options of `secop compact`.

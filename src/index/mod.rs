@@ -53,10 +53,7 @@ impl SecopIndex {
         let index = if exists {
             let index = Index::open(mmap)?;
             if !schema::compatible(&index.schema(), &schema) {
-                return Err(Error::file(
-                    &dir,
-                    "the index was built by another version of secop; run `secop reindex` to rebuild it from the state database",
-                ));
+                return Err(Error::IndexVersion(dir));
             }
             index
         } else {

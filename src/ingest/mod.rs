@@ -553,6 +553,19 @@ fn recover(state: &State, index: &SecopIndex, writer: &mut Writer) -> Result<i64
     if stored <= indexed {
         return Ok(indexed.max(stored));
     }
+    if indexed == 0 {
+        // An index that never committed beside a state that did: a new index (deleted, or
+        // replaced after an upgrade) or a rebuild killed before its commit. The pending
+        // list only names the last writes: rebuild every process.
+        tracing::info!(
+            stored,
+            "the index is new or its rebuild was interrupted; rebuilding it from the state"
+        );
+        rebuild_all(state, writer, &|_| {})?;
+        writer.commit(stored)?;
+        state.clear_pending(stored)?;
+        return Ok(stored);
+    }
     let keys = state.pending_after(indexed)?;
     tracing::info!(
         processes = keys.len(),
@@ -573,6 +586,30 @@ fn recover(state: &State, index: &SecopIndex, writer: &mut Writer) -> Result<i64
 pub fn reindex(state: &State, index: &SecopIndex, progress: impl Fn(u64)) -> Result<u64> {
     let mut writer = index.writer()?;
     writer.delete_all()?;
+    let n = rebuild_all(state, &mut writer, &progress)?;
+    let g = state.generation()?;
+    writer.commit(g)?;
+    state.clear_pending(g)?;
+    writer.finish()?;
+    Ok(n)
+}
+
+/// Brings the index up to the state when another writer has not (after a crash, or in a
+/// new index beside an existing state), then releases the writer; true when it wrote.
+/// [`Error::Busy`] when another process is writing (it will catch up itself).
+pub fn catch_up(state: &State, index: &SecopIndex) -> Result<bool> {
+    let before = index.committed_generation()?;
+    if state.generation()? <= before {
+        return Ok(false);
+    }
+    let mut writer = index.writer()?;
+    recover(state, index, &mut writer)?;
+    writer.finish()?;
+    Ok(true)
+}
+
+/// Adds the document of every process of the state to the writer (nothing committed).
+fn rebuild_all(state: &State, writer: &mut Writer, progress: &dyn Fn(u64)) -> Result<u64> {
     let mut after = String::new();
     let mut n = 0u64;
     loop {
@@ -581,16 +618,12 @@ pub fn reindex(state: &State, index: &SecopIndex, progress: impl Fn(u64)) -> Res
             break;
         }
         for key in &keys {
-            if rewrite_from_state(state, &mut writer, key, Write::Add)? {
+            if rewrite_from_state(state, writer, key, Write::Add)? {
                 n += 1;
             }
         }
         progress(n);
         after = keys.last().cloned().unwrap_or_default();
     }
-    let g = state.generation()?;
-    writer.commit(g)?;
-    state.clear_pending(g)?;
-    writer.finish()?;
     Ok(n)
 }

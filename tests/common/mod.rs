@@ -166,3 +166,46 @@ pub fn http() -> reqwest::blocking::Client {
         .build()
         .expect("a client")
 }
+
+/// Kills a child process when dropped.
+pub struct Guard(pub std::process::Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `secop serve --addr 127.0.0.1:0` as a person runs it: its URL from the line it prints,
+/// and the lines it printed before.
+pub fn start_secop(dir: &Path) -> (Guard, String, Vec<String>) {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_secop"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("secop serve starts");
+    let stderr = child.stderr.take().unwrap();
+    let guard = Guard(child);
+    let mut lines = BufReader::new(stderr).lines();
+    let mut before = Vec::new();
+    let url = loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("secop serve exited before serving: {before:?}"))
+            .unwrap();
+        if let Some(rest) = line.split("on http://").nth(1) {
+            let addr = rest.split('/').next().unwrap();
+            break format!("http://{addr}");
+        }
+        before.push(line);
+    };
+    // Keep draining its stderr so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    (guard, url, before)
+}
