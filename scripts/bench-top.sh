@@ -3,7 +3,7 @@
 # the words, GROUP BY for the tally) on the same processes. Each scope is asked RUNS times
 # of a running server with its answer cache off, one at a time; the peer runs the same
 # tallies in the same run. Builds bench-data/ once (see scripts/bench-lib.sh) and the peer's
-# database once (bench-data/top-peer.sqlite, from `secop export --format ndjson`); writes
+# database once (bench-data/top-peer-v2.sqlite, from `secop export --format ndjson`); writes
 # BENCHMARKS.md.
 #
 #   bash scripts/bench-top.sh          # RUNS=15 to change
@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bench-lib.sh
 RUNS=${RUNS:-15}
-PEER=bench-data/top-peer.sqlite
+# v2: suppliers carry their own share of a process (as `supplier_values` does).
+PEER=bench-data/top-peer-v2.sqlite
 ensure_index
 
 if [ ! -f "$PEER.complete" ]; then
@@ -24,7 +25,7 @@ db = sqlite3.connect(sys.argv[1])
 db.executescript("""
 PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;
 CREATE TABLE p(id INTEGER PRIMARY KEY, buyer TEXT, buyer_name TEXT, department TEXT, value INTEGER, awarded INTEGER);
-CREATE TABLE s(id INTEGER, supplier TEXT, name TEXT);
+CREATE TABLE s(id INTEGER, supplier TEXT, name TEXT, value INTEGER);
 CREATE VIRTUAL TABLE t USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');
 """)
 def fold(s):
@@ -37,23 +38,28 @@ for i, line in enumerate(sys.stdin):
     awarded = sum(c.get("value") or 0 for c in p.get("contracts", [])) or sum(a.get("value") or 0 for a in p.get("awards", [])) or None
     value = p.get("estimated_value") or awarded
     rows.append((i, key, b.get("name"), (b.get("department") or {}).get("code"), value, awarded))
-    seen = set()
-    for x in p.get("awards", []) + p.get("contracts", []):
-        s = x.get("supplier")
-        if not s:
-            continue
-        k = s.get("id") or ("n:" + fold(s.get("name", "")))
-        if k not in seen:
-            seen.add(k)
-            sups.append((i, k, s.get("name")))
+    # Each supplier's share: its own contracts when the total comes from contracts, else
+    # its own awards (index::document::supplier_shares).
+    by_contract = sum(c.get("value") or 0 for c in p.get("contracts", [])) > 0
+    share, names = {}, {}
+    for kind, xs in (("awards", p.get("awards", [])), ("contracts", p.get("contracts", []))):
+        for x in xs:
+            s = x.get("supplier")
+            if not s:
+                continue
+            k = s.get("id") or ("n:" + fold(s.get("name", "")))
+            names.setdefault(k, s.get("name"))
+            counted = (kind == "contracts") == by_contract
+            share[k] = share.get(k, 0) + ((x.get("value") or 0) if counted else 0)
+    sups.extend((i, k, names[k], v) for k, v in share.items())
     texts.append((i, " ".join(filter(None, [p.get("title"), p.get("description"), b.get("name")] + [c.get("object") or "" for c in p.get("contracts", [])]))))
     if len(rows) >= 50000:
         db.executemany("INSERT INTO p VALUES (?,?,?,?,?,?)", rows)
-        db.executemany("INSERT INTO s VALUES (?,?,?)", sups)
+        db.executemany("INSERT INTO s VALUES (?,?,?,?)", sups)
         db.executemany("INSERT INTO t(rowid, body) VALUES (?,?)", texts)
         rows, sups, texts = [], [], []
 db.executemany("INSERT INTO p VALUES (?,?,?,?,?,?)", rows)
-db.executemany("INSERT INTO s VALUES (?,?,?)", sups)
+db.executemany("INSERT INTO s VALUES (?,?,?,?)", sups)
 db.executemany("INSERT INTO t(rowid, body) VALUES (?,?)", texts)
 db.executescript("CREATE INDEX p_dept ON p(department); CREATE INDEX s_id ON s(id); ANALYZE;")
 db.commit()
@@ -94,7 +100,7 @@ def peer_sql(by, match, dept):
     if by == "buyer":
         sql = f"SELECT p.buyer, count(*), sum(p.value) FROM p {w} GROUP BY p.buyer ORDER BY 3 DESC LIMIT 10"
     else:
-        sql = f"SELECT s.supplier, count(*), sum(p.awarded) FROM p JOIN s ON s.id = p.id {w} GROUP BY s.supplier ORDER BY 3 DESC LIMIT 10"
+        sql = f"SELECT s.supplier, count(*), sum(s.value) FROM p JOIN s ON s.id = p.id {w} GROUP BY s.supplier ORDER BY 3 DESC LIMIT 10"
     return sql, args
 p90 = lambda xs: sorted(xs)[min(len(xs) - 1, int(len(xs) * 0.9))]
 rows = []
@@ -123,7 +129,8 @@ print(f"Command: `bash scripts/bench-top.sh`. {datetime.datetime.now(datetime.ti
       "names); *wall* adds HTTP and JSON. The peer is SQLite "
       f"{sqlite3.sqlite_version} (Python's `sqlite3`) on the same processes: FTS5 "
       "(`unicode61 remove_diacritics 2`) for the words, an indexed column for the department, and "
-      "`GROUP BY … ORDER BY sum DESC LIMIT 10` (suppliers through a join table), in the same run. "
+      "`GROUP BY … ORDER BY sum DESC LIMIT 10` (suppliers through a join table holding each one's "
+      "share of the process), in the same run. "
       "Its text is the title, description, buyer and contract objects, so its hits differ a little "
       "from ours (which also hold the suppliers, places and category names).\n")
 print("| scope | by | hits | distinct | ours p50 | ours p90 | wall p50 | SQLite p50 | SQLite / ours |")
