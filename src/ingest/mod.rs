@@ -561,6 +561,8 @@ fn recover(state: &State, index: &SecopIndex, writer: &mut Writer) -> Result<i64
             stored,
             "the index is new or its rebuild was interrupted; rebuilding it from the state"
         );
+        // Nothing committed is there to delete, unless another tool committed to it.
+        writer.delete_all()?;
         rebuild_all(state, writer, &|_| {})?;
         writer.commit(stored)?;
         state.clear_pending(stored)?;
