@@ -400,6 +400,43 @@ fn no_hits_is_an_empty_csv_but_no_ocds_package() {
 }
 
 #[test]
+fn the_csv_says_what_each_supplier_won() {
+    // CO1.REQ.600043: three suppliers share the lots of one process.
+    let (_, b) = body("/api/export?format=csv&q=CO1.REQ.600043");
+    let mut r = csv::Reader::from_reader(&b[BOM.len()..]);
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    assert_eq!(rows.len(), 1);
+    let col = |name: &str| COLUMNS.iter().position(|c| *c == name).unwrap();
+    assert_eq!(
+        &rows[0][col("Valor por proveedor (COP)")],
+        "NEORENT: 39693082638 | TRANSPORTES ESPECIALES ACAR SA: 17393423438 | ROYAL RENT CORP S.A.S: 17393423438"
+    );
+    assert_eq!(&rows[0][col("Valor adjudicado (COP)")], "74479929514");
+    // A process not awarded yet has the cell empty; every awarded one names its parts,
+    // which never add up to more than its awarded value.
+    let (_, b) = body("/api/export?format=csv&department=97");
+    let mut r = csv::Reader::from_reader(&b[BOM.len()..]);
+    let (mut empty, mut named) = (0, 0);
+    for row in r.records().map(|x| x.unwrap()) {
+        let won = &row[col("Valor por proveedor (COP)")];
+        let awarded = &row[col("Valor adjudicado (COP)")];
+        if awarded.is_empty() {
+            assert!(won.is_empty(), "{row:?}");
+            empty += 1;
+            continue;
+        }
+        let parts: i64 = won
+            .split(" | ")
+            .filter(|p| !p.is_empty())
+            .map(|p| p.rsplit(": ").next().unwrap().parse::<i64>().unwrap())
+            .sum();
+        assert!(parts <= awarded.parse::<i64>().unwrap(), "{row:?}");
+        named += usize::from(!won.is_empty());
+    }
+    assert!(empty > 0 && named > 100, "{empty} {named}");
+}
+
+#[test]
 fn a_text_of_stop_words_says_why_its_export_is_empty() {
     // The file has no room for a warning: a header carries it (one a warning, ASCII).
     let (h, b) = body("/api/export?format=csv&q=de+la&platform=secop2");

@@ -38,6 +38,7 @@ pub const COLUMNS: &[&str] = &[
     "Última actualización",
     "Proveedores",
     "Documentos de proveedores",
+    "Valor por proveedor (COP)",
     "Contratos",
     "Enlace",
     "Solo contratos",
@@ -91,7 +92,16 @@ pub fn write_row<W: Write>(w: &mut ::csv::Writer<W>, p: &Process) -> Result<()> 
         }
     }
     let contracts: Vec<&str> = p.contracts.iter().map(|c| c.id.as_str()).collect();
-    let row: [String; 28] = [
+    // What each supplier won here (`NAME: VALUE | …`), once the process has an awarded total.
+    let won = match p.awarded_value() {
+        Some(_) => crate::index::document::supplier_shares(p)
+            .iter()
+            .map(|s| format!("{}: {}", s.party.name, s.value))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        None => String::new(),
+    };
+    let row: [String; 29] = [
         p.platform.map_or("", |x| x.label()).to_string(),
         text(&p.key),
         text(&p.process_id),
@@ -116,6 +126,7 @@ pub fn write_row<W: Write>(w: &mut ::csv::Writer<W>, p: &Process) -> Result<()> 
         date(p.last_update_at),
         text(&p.supplier_names().join(" | ")),
         text(&supplier_ids.join(" | ")),
+        text(&won),
         text(&contracts.join(" | ")),
         text(&p.link()),
         if p.partial { "sí" } else { "no" }.to_string(),

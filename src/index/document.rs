@@ -43,13 +43,24 @@ pub fn supplier_key(s: &crate::model::Party) -> Option<String> {
     }
 }
 
+/// One supplier of a process and what it won there ([`supplier_shares`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SupplierShare<'a> {
+    /// Its key ([`supplier_key`]).
+    pub key: String,
+    /// The first award or contract party with that key (its name as published there).
+    pub party: &'a crate::model::Party,
+    /// Its share of the awarded total, whole COP.
+    pub value: i64,
+}
+
 /// Each supplier's key ([`supplier_key`]) once, in the order of the awards then the
 /// contracts, with its share of the process's awarded total ([`Process::awarded_value`]):
 /// the values of its own contracts when that total comes from contracts, else of its
 /// awards. A supplier known only from the other list has 0, so the shares never add up to
 /// more than the total (three suppliers sharing a 74,000 M award are not each credited
 /// with the 74,000 M).
-pub fn supplier_shares(p: &Process) -> Vec<(String, i64)> {
+pub fn supplier_shares(p: &Process) -> Vec<SupplierShare<'_>> {
     let by_contract = p.contracts.iter().filter_map(|c| c.value).sum::<i64>() > 0;
     let awards = p.awards.iter().filter_map(|a| {
         let v = if by_contract { None } else { a.value };
@@ -59,13 +70,19 @@ pub fn supplier_shares(p: &Process) -> Vec<(String, i64)> {
         let v = if by_contract { c.value } else { None };
         c.supplier.as_ref().map(|s| (s, v))
     });
-    let mut out: Vec<(String, i64)> = Vec::new();
-    for (s, v) in awards.chain(contracts) {
-        let Some(key) = supplier_key(s) else { continue };
+    let mut out: Vec<SupplierShare> = Vec::new();
+    for (party, v) in awards.chain(contracts) {
+        let Some(key) = supplier_key(party) else {
+            continue;
+        };
         let v = v.unwrap_or(0);
-        match out.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, sum)) => *sum = sum.saturating_add(v),
-            None => out.push((key, v)),
+        match out.iter_mut().find(|s| s.key == key) {
+            Some(s) => s.value = s.value.saturating_add(v),
+            None => out.push(SupplierShare {
+                key,
+                party,
+                value: v,
+            }),
         }
     }
     out
@@ -178,9 +195,9 @@ pub fn build(f: &Fields, p: &Process) -> Result<TantivyDocument> {
         searchable(&mut d, f, name);
     }
     // Keys and values in the same order: the value column is read alongside the keys.
-    for (key, value) in supplier_shares(p) {
-        d.add_text(f.supplier_ids, key);
-        d.add_i64(f.supplier_values, value);
+    for s in supplier_shares(p) {
+        d.add_text(f.supplier_ids, s.key);
+        d.add_i64(f.supplier_values, s.value);
     }
 
     // Categories: names at every level, searchable; codes and prefixes, filterable.
