@@ -421,6 +421,20 @@ async fn stats_health_and_compression() {
         .unwrap();
     assert_eq!(r.headers()["content-encoding"], "gzip");
     assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    // A script on another origin can read the export's count and warnings.
+    let r = raw
+        .get(format!("{}/api/export?format=ndjson&q=de+la", base()))
+        .header("origin", "https://example.org")
+        .send()
+        .await
+        .unwrap();
+    let exposed = r.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    for h in ["x-total-count", "x-search-warning", "retry-after"] {
+        assert!(exposed.contains(h), "{exposed}");
+    }
     let m = ok("/api/monthly?platform=secop1").await;
     let months = m["months"].as_array().unwrap();
     assert!(months.iter().any(|b| b["month"] == "2026-04"));

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
@@ -236,7 +236,14 @@ pub fn router(state: AppState) -> Router {
             CorsLayer::new()
                 .allow_origin(Any)
                 .allow_methods([Method::GET, Method::HEAD])
-                .allow_headers([header::ACCEPT, header::CONTENT_TYPE]),
+                .allow_headers([header::ACCEPT, header::CONTENT_TYPE])
+                // A page or notebook on another origin reads these too: the export's count
+                // and warnings, and how long to wait after a 503.
+                .expose_headers([
+                    HeaderName::from_static("x-total-count"),
+                    HeaderName::from_static("x-search-warning"),
+                    header::RETRY_AFTER,
+                ]),
         )
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
