@@ -349,9 +349,6 @@ struct SegmentTally {
     value: Option<Column<i64>>,
     /// Suppliers only: each key's share of the value, in the keys' order.
     shares: Option<Column<i64>>,
-    /// `shares` has its values in the keys' rows ([`aligned`]): a key's row reads its
-    /// share, without a second lookup of the document's rows.
-    aligned: bool,
     /// By term ordinal: processes and value.
     by_ord: Vec<(u64, i64)>,
     /// By term ordinal: the name ordinals seen with it and their counts (usually one).
@@ -377,10 +374,6 @@ impl Collector for Tally {
             TopBy::Buyer => None,
             TopBy::Supplier => ff.i64("supplier_values").ok(),
         };
-        let aligned = match (&keys, &shares) {
-            (Some(k), Some(v)) => aligned(k.ords(), v),
-            _ => false,
-        };
         Ok(SegmentTally {
             keys,
             names_by_ord: if names.is_some() {
@@ -391,7 +384,6 @@ impl Collector for Tally {
             names,
             value: ff.i64(self.by.value_column()).ok(),
             shares,
-            aligned,
             by_ord: vec![(0, 0); terms],
             total: 0,
             sum: 0,
@@ -434,19 +426,14 @@ impl SegmentCollector for SegmentTally {
         self.sum += value;
         let mut any = false;
         if let Some(k) = &self.keys {
-            let ords = k.ords();
-            // A supplier's share is in its key's row of the aligned column (else, in the
-            // same place among the document's values); a buyer has the whole value.
-            let mut shares = match &self.shares {
-                Some(s) if !self.aligned => Some(s.values_for_doc(doc)),
-                _ => None,
-            };
-            for row in ords.index.value_row_ids(doc) {
-                let ord = ords.values.get_val(row);
-                let v = match (&self.shares, &mut shares) {
-                    (_, Some(it)) => it.next().unwrap_or(0),
-                    (Some(s), None) => s.values.get_val(row),
-                    (None, None) => value,
+            // A supplier's share comes in the order of its key (the document builder adds
+            // them together, and column writes and merges keep a document's values in
+            // order); a buyer has the whole value.
+            let mut shares = self.shares.as_ref().map(|c| c.values_for_doc(doc));
+            for ord in k.term_ords(doc) {
+                let v = match &mut shares {
+                    Some(s) => s.next().unwrap_or(0),
+                    None => value,
                 };
                 if let Some(e) = self.by_ord.get_mut(ord as usize) {
                     e.0 += 1;
@@ -514,15 +501,6 @@ impl SegmentCollector for SegmentTally {
         }
         fruit
     }
-}
-
-/// True when `values` has a value in each row of `keys` and nowhere else, so that a key's
-/// row reads its value: the same cardinality and number of values (the document builder
-/// adds one value a key, in the keys' order, and merges keep both in step).
-fn aligned(keys: &Column<u64>, values: &Column<i64>) -> bool {
-    keys.get_cardinality() == values.get_cardinality()
-        && keys.values.num_vals() == values.values.num_vals()
-        && keys.num_docs() == values.num_docs()
 }
 
 /// The texts of sorted, distinct term ordinals, in their order, read in one pass over the
