@@ -430,6 +430,13 @@ impl Process {
         v
     }
 
+    /// Whether [`Process::link`] opens the process itself rather than the platform's
+    /// public search (a SECOP II record without its notice URL: the CSV downloads have
+    /// none, and SECOP II has no page by process id alone).
+    pub fn links_to_itself(&self) -> bool {
+        self.url.is_some() || self.platform == Some(Platform::SecopI)
+    }
+
     /// A link people can always follow: the process page when known, else the platform's
     /// public search.
     pub fn link(&self) -> String {

@@ -99,6 +99,9 @@ pub struct Entity {
     /// Share of its processes on SECOP II, over the period both platforms have data for
     /// in the index; `None` when it published nothing in that period.
     pub share_secop2: Option<f64>,
+    /// The processes that share counts: on SECOP I and on SECOP II within the period both
+    /// platforms have data for (`secop1` and `secop2` count the whole period asked).
+    pub share_basis: (u64, u64),
     /// Still publishing mostly on SECOP I.
     pub mostly_secop1: bool,
 }
@@ -117,7 +120,8 @@ pub struct Coverage {
 pub struct Transition {
     /// Months in order.
     pub months: Vec<Month>,
-    /// Totals over the months both platforms have data for.
+    /// Totals over the months both platforms have data for (its `month` names the first
+    /// and last of them).
     pub totals: Month,
     /// Entities, sorted as asked.
     pub entities: Vec<Entity>,
@@ -585,8 +589,11 @@ pub fn run(engine: &Engine, r: &Request) -> Result<Transition> {
         });
     }
     let both_any = months.iter().any(|m| m.note.is_none());
+    // The totals count the months both platforms have data for: the label says which.
+    let mut totalled = months.iter().filter(|m| m.note.is_none() || !both_any);
+    let first = totalled.next();
     let totals = Month {
-        month: match (months.first(), months.last()) {
+        month: match (first, totalled.next_back().or(first)) {
             (Some(a), Some(b)) => format!("{}..{}", a.month, b.month),
             _ => String::new(),
         },
@@ -625,6 +632,7 @@ pub fn run(engine: &Engine, r: &Request) -> Result<Transition> {
                 secop1: t(&acc[0]),
                 secop2: t(&acc[1]),
                 share_secop2,
+                share_basis: (acc[0].2, acc[1].2),
             }
         })
         .collect();

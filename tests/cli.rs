@@ -117,6 +117,17 @@ fn filters_narrow_the_search() {
     assert!(bog > 50);
     assert_eq!(bog, total(d, &["", "--department", "11"]));
     assert_eq!(bog, total(d, &["", "--department", "BOGOTa D.C."]));
+    assert_eq!(bog, total(d, &["", "--department", "Bogotá, D.C."]));
+    // A bad value is named by its flag, not by the API's parameter.
+    for (args, flag) in [
+        (["--limit", "1000"], "--limit"),
+        (["--min-value", "abc"], "--min-value"),
+    ] {
+        let out = secop(d, &[&["search", "obra"][..], &args[..]].concat());
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(flag) && !err.contains('_'), "{err}");
+    }
     let open = total(d, &["", "--status", "open", "--platform", "secop2"]);
     assert!(open > 0 && open < s2);
     let big = total(d, &["", "--min-value", "1000000000"]);

@@ -356,6 +356,16 @@ fn bad_options_get_one_clear_line() {
             vec!["duplicates", "--window-days", "0"],
             "window_days must be between",
         ),
+        // An entity the index does not hold: said so, not "no pairs" (which would read as
+        // "no duplicates").
+        (
+            vec!["duplicates", "--nit", "999999999"],
+            "no process of an entity with NIT 999999999",
+        ),
+        (
+            vec!["duplicates", "--nit", "Alcaldía de Narnia"],
+            "no entity named \"Alcaldía de Narnia\"",
+        ),
     ] {
         let out = secop(dir, &args);
         assert!(!out.status.success(), "{args:?}");
@@ -363,7 +373,16 @@ fn bad_options_get_one_clear_line() {
         assert!(err.contains(expect), "{args:?}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{err}");
     }
-    // An entity with nothing: no pairs, success.
-    let v = secop_json(dir, &["duplicates", "--nit", "999999999"]);
-    assert_eq!(v["pairs"].as_array().unwrap().len(), 0);
+    // An entity by its name: the same answer as by its NIT.
+    let by_nit = secop_json(dir, &["duplicates", "--nit", "800015991"]);
+    let by_name = secop_json(
+        dir,
+        &[
+            "duplicates",
+            "--nit",
+            "BOLÍVAR - ALCALDÍA MUNICIPIO DE BARRANCO DE LOBA",
+        ],
+    );
+    assert!(!by_nit["pairs"].as_array().unwrap().is_empty());
+    assert_eq!(by_name["pairs"], by_nit["pairs"]);
 }

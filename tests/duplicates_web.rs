@@ -36,6 +36,33 @@ fn duplicates_over_http_and_on_the_page() {
             .iter()
             .any(|r| r.as_str().unwrap().contains("referencia"))
     );
+    // The entity by its name, as its processes write it (accents and case aside): the
+    // same pairs as by its NIT. A name or NIT the index does not hold is a 404 that says
+    // so, not an empty answer that reads as "no duplicates".
+    let get = |q: &str| {
+        let r = c
+            .get(format!("{}/api/duplicates?{q}", srv.url))
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.json::<Value>().unwrap())
+    };
+    let (s, by_name) =
+        get("nit=bol%C3%ADvar%20-%20alcaldia%20municipio%20de%20barranco%20de%20loba");
+    assert_eq!(s, 200, "{by_name}");
+    assert_eq!(by_name["pairs"], v["pairs"]);
+    for (q, needle) in [
+        (
+            "nit=alcaldia%20municipio%20de%20barranco",
+            "BARRANCO DE LOBA (NIT 800015991)",
+        ),
+        ("nit=abc", "no entity named \"abc\""),
+        ("nit=999", "no process of an entity with NIT 999"),
+    ] {
+        let (s, e) = get(q);
+        assert_eq!(s, 404, "{q}: {e}");
+        let msg = e["error"]["message"].as_str().unwrap();
+        assert!(msg.contains(needle), "{q}: {e}");
+    }
     // Bad parameters: a JSON 400 that says why.
     for (q, needle) in [
         ("min_score=dos", "min_score"),

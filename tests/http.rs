@@ -287,6 +287,37 @@ async fn bad_input_gets_a_json_4xx_that_says_why() {
             "cursor no válido",
         ),
         ("/api/search?facets=maybe", 400, "facets", "true o false"),
+        // A misspelt or repeated parameter is not silently ignored.
+        (
+            "/api/search?deparment=05",
+            400,
+            "unknown parameter \"deparment\"; did you mean department?",
+            "¿quiso decir department?",
+        ),
+        (
+            "/api/search?Department=05",
+            400,
+            "did you mean department?",
+            "parámetro desconocido «Department»",
+        ),
+        (
+            "/api/monthly?zzz=1",
+            400,
+            "unknown parameter",
+            "vea /api/openapi.json",
+        ),
+        (
+            "/api/export?fromat=csv",
+            400,
+            "did you mean format?",
+            "¿quiso decir format?",
+        ),
+        (
+            "/api/search?department=05&department=11",
+            400,
+            "department is given twice",
+            "separados por comas (department=a,b)",
+        ),
         ("/api/nothing", 404, "no such endpoint", "no existe"),
     ] {
         let (s, v) = get(path).await;
@@ -746,4 +777,143 @@ async fn an_identifier_among_words_matches_by_identifier() {
     assert_eq!(hit_keys(&v), ["secop2:CO1.BDOS.10558939"]);
     // A word with digits that is no identifier stays a word.
     assert!(total("/api/search?q=vigilancia%202025&facets=false").await > 0);
+}
+
+#[tokio::test]
+async fn place_names_with_a_comma_and_typographic_quotes() {
+    // DIVIPOLA's and the facets' own names hold a comma; a list of places still splits.
+    let bogota = total("/api/search?department=11").await;
+    assert!(bogota > 0);
+    assert_eq!(
+        total("/api/search?department=Bogot%C3%A1%2C%20D.C.").await,
+        bogota
+    );
+    assert_eq!(
+        total("/api/search?municipality=Bogot%C3%A1%2C%20D.C.").await,
+        total("/api/search?municipality=11001").await
+    );
+    assert_eq!(
+        total("/api/search?department=Bogot%C3%A1%2C%20D.C.%2C05").await,
+        total("/api/search?department=11,05").await
+    );
+    let san_andres =
+        "Archipi%C3%A9lago%20de%20San%20Andr%C3%A9s%2C%20Providencia%20y%20Santa%20Catalina";
+    assert_eq!(
+        total(&format!("/api/search?department={san_andres}")).await,
+        total("/api/search?department=88").await
+    );
+    let (s, v) = get("/api/search?department=Narnia%2C05").await;
+    assert_eq!(s, 400);
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("Narnia"),
+        "{v}"
+    );
+
+    // “…” and «…» make a phrase as "…" does.
+    let phrase = total("/api/search?q=%22obra%20p%C3%BAblica%22").await;
+    let words = total("/api/search?q=obra%20p%C3%BAblica").await;
+    assert!(phrase > 0 && phrase < words, "{phrase} {words}");
+    for q in [
+        "%E2%80%9Cobra%20p%C3%BAblica%E2%80%9D",
+        "%C2%ABobra%20p%C3%BAblica%C2%BB",
+    ] {
+        assert_eq!(total(&format!("/api/search?q={q}")).await, phrase, "{q}");
+    }
+
+    // A lower-case operator is searched as a word, and the answer says so.
+    let v = ok("/api/search?q=obra%20or%20agua").await;
+    let w = v["warnings"][0].as_str().unwrap_or_default();
+    assert!(w.contains("\"or\"") && w.contains("OR"), "{v}");
+    assert!(v["warnings_es"][0].as_str().unwrap().contains("mayúsculas"));
+    // NOT in capitals is an operator: no warning.
+    let v = ok("/api/search?q=obra%20NOT%20agua").await;
+    assert!(v["warnings"].is_null(), "{v}");
+    assert_eq!(
+        v["total"].as_u64().unwrap(),
+        total("/api/search?q=obra%20-agua").await
+    );
+}
+
+#[tokio::test]
+async fn a_process_known_only_by_its_contracts_is_dated_by_their_signature() {
+    // CO1.NTC.2070630 comes from a contract alone: no publication date.
+    let p = ok("/api/processes/CO1.NTC.2070630").await;
+    assert!(p["process"]["partial"].as_bool().unwrap());
+    assert!(p["process"]["published_at"].is_null());
+    let v = ok("/api/search?q=CO1.NTC.2070630").await;
+    let h = &v["hits"][0];
+    assert_eq!(h["dated_by"], "signed", "{h}");
+    assert!(
+        h["published_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2021-09-16")
+    );
+    let v = ok("/api/search?q=CO1.BDOS.10359298").await;
+    assert_eq!(v["hits"][0]["dated_by"], "published");
+}
+
+#[tokio::test]
+async fn a_cursor_belongs_to_its_search() {
+    let v = ok("/api/search?q=obra&per_page=5&facets=false").await;
+    let c = v["next_cursor"].as_str().unwrap().to_string();
+    // The same search (and per_page may change): the next page.
+    let next = ok(&format!(
+        "/api/search?q=obra&per_page=7&facets=false&cursor={c}"
+    ))
+    .await;
+    assert_eq!(next["hits"].as_array().unwrap().len(), 7);
+    // Another text or filter: a 400 that says why, not an empty page.
+    for other in ["q=agua", "q=obra&department=05"] {
+        let (s, e) = get(&format!("/api/search?{other}&per_page=5&cursor={c}")).await;
+        assert_eq!(s, 400, "{other}: {e}");
+        assert!(
+            e["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("another search"),
+            "{e}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_open_process_past_its_deadline_says_so() {
+    // The demo data ends in 2026: every "open" process's deadline has passed by now
+    // (the test's clock is the real one), and each such hit says so.
+    let v = ok("/api/search?status=open&per_page=100&facets=false").await;
+    let hits = v["hits"].as_array().unwrap();
+    assert!(!hits.is_empty());
+    let now = chrono::Utc::now().to_rfc3339();
+    for h in hits {
+        let passed = h["offers_due_at"].as_str().is_some_and(|d| {
+            chrono::DateTime::parse_from_rfc3339(d).unwrap()
+                < chrono::DateTime::parse_from_rfc3339(&now).unwrap()
+        });
+        assert_eq!(
+            h["deadline_passed"].as_bool().unwrap_or(false),
+            passed,
+            "{h}"
+        );
+    }
+    assert!(hits.iter().any(|h| h["deadline_passed"] == true));
+    // Other statuses never carry the flag.
+    let v = ok("/api/search?status=awarded&per_page=50&facets=false").await;
+    assert!(
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["deadline_passed"].is_null())
+    );
+    // The page shows it beside the status.
+    let html = client()
+        .get(format!("{}/?status=open", base()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Cierre vencido"));
 }

@@ -111,6 +111,36 @@ fn counts_per_platform_and_month_match_the_fixture_rows() {
             _ => assert!(m["share_secop2"].is_null()),
         }
     }
+    // The totals add up the months both platforms have data for, and say which.
+    let both: Vec<&Value> = all["months"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["note"].is_null())
+        .collect();
+    let label = format!(
+        "{}..{}",
+        both[0]["month"].as_str().unwrap(),
+        both.last().unwrap()["month"].as_str().unwrap()
+    );
+    assert_eq!(all["totals"]["month"], label.as_str());
+    for p in ["secop1", "secop2"] {
+        let sum: u64 = both.iter().map(|m| m[p]["count"].as_u64().unwrap()).sum();
+        assert_eq!(all["totals"][p]["count"].as_u64().unwrap(), sum, "{p}");
+    }
+    // Each entity's share is computed from its basis, which its counts bound.
+    for e in all["entities"].as_array().unwrap() {
+        let b = (
+            e["share_basis"][0].as_u64().unwrap(),
+            e["share_basis"][1].as_u64().unwrap(),
+        );
+        assert!(b.0 <= e["secop1"]["count"].as_u64().unwrap());
+        assert!(b.1 <= e["secop2"]["count"].as_u64().unwrap());
+        match e["share_secop2"].as_f64() {
+            Some(s) => assert!((s - b.1 as f64 / (b.0 + b.1) as f64).abs() < 1e-9, "{e}"),
+            None => assert_eq!(b, (0, 0), "{e}"),
+        }
+    }
 }
 
 #[test]

@@ -12,8 +12,8 @@ use crate::index::SecopIndex;
 /// the reasons.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// One entity: its NIT (any spelling: 890981195, 890.981.195-1), or its name when it
-    /// has no NIT. Without it, every entity.
+    /// One entity: its NIT (any spelling: 890981195, 890.981.195-1), or its name as its
+    /// processes write it (accents and case aside). Without it, every entity.
     #[arg(long)]
     pub nit: Option<String>,
     /// Smallest score to report, between 0 and 1.

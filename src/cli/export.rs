@@ -39,7 +39,7 @@ fn parse_format(s: &str) -> Result<Format, String> {
 /// Runs the command.
 pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     let params = a.filters.params(&a.query);
-    let search = params.validate()?;
+    let search = params.validate().map_err(super::filters::in_flags)?;
     let engine = Engine::new(SecopIndex::open(dir)?);
     let (total, warnings) = engine.count(&search)?;
     for w in &warnings {

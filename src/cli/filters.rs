@@ -90,3 +90,25 @@ impl FilterArgs {
         }
     }
 }
+
+/// A search's validation error in the command line's own words: the API names it uses
+/// (`per_page`, `min_value`) become the flags a person typed (`--limit`, `--min-value`).
+pub fn in_flags(e: crate::Error) -> anyhow::Error {
+    match e {
+        crate::Error::BadRequest(m) => {
+            let mut t = m.to_string();
+            for (api, flag) in [
+                ("per_page", "--limit"),
+                ("min_value", "--min-value"),
+                ("max_value", "--max-value"),
+                ("due_from", "--due-from"),
+                ("due_to", "--due-to"),
+                ("contract_type", "--contract-type"),
+            ] {
+                t = t.replace(api, flag);
+            }
+            anyhow::anyhow!(t)
+        }
+        e => e.into(),
+    }
+}

@@ -46,7 +46,7 @@ impl Args {
 
 /// Runs the command.
 pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
-    let search = a.params().validate()?;
+    let search = a.params().validate().map_err(super::filters::in_flags)?;
     let engine = Engine::new(SecopIndex::open(dir)?);
     let res = engine.search(&search, a.json)?;
     let mut out = std::io::stdout().lock();

@@ -42,8 +42,11 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     }
     if !others.is_empty() {
         eprintln!(
-            "{} other processes share this identifier: {}",
-            others.len(),
+            "{} share this identifier: {}",
+            match others.len() {
+                1 => "1 other process".to_string(),
+                n => format!("{n} other processes"),
+            },
             others
                 .iter()
                 .take(10)
@@ -79,7 +82,14 @@ pub fn print_process(out: &mut impl Write, p: &Process) -> std::io::Result<()> {
     )?;
     writeln!(out)?;
     line(out, "key", Some(p.key.clone()))?;
-    line(out, "reference", p.reference_raw.clone())?;
+    line(out, "reference", p.reference.clone())?;
+    line(
+        out,
+        "published ref.",
+        p.reference_raw
+            .clone()
+            .filter(|r| Some(r) != p.reference.as_ref()),
+    )?;
     line(out, "entity", Some(p.buyer.name.clone()))?;
     line(out, "nit", p.buyer.nit.clone())?;
     line(
@@ -96,20 +106,12 @@ pub fn print_process(out: &mut impl Write, p: &Process) -> std::io::Result<()> {
     line(
         out,
         "modality",
-        Some(format!(
-            "{} ({})",
-            p.modality.label(),
-            p.modality_raw.clone().unwrap_or_default()
-        )),
+        Some(with_raw(p.modality.label(), p.modality_raw.as_deref())),
     )?;
     line(
         out,
         "status",
-        Some(format!(
-            "{} ({})",
-            p.status.label(),
-            p.status_raw.clone().unwrap_or_default()
-        )),
+        Some(with_raw(p.status.label(), p.status_raw.as_deref())),
     )?;
     line(out, "phase", p.phase.clone())?;
     line(out, "contract type", p.contract_type_raw.clone())?;
@@ -232,4 +234,12 @@ fn print_enrichment(
         }
     }
     Ok(())
+}
+
+/// Our label, and the platform's own text in parentheses when there is one that differs.
+fn with_raw(label: &str, raw: Option<&str>) -> String {
+    match raw.map(str::trim).filter(|r| !r.is_empty() && *r != label) {
+        Some(r) => format!("{label} ({r})"),
+        None => label.to_string(),
+    }
 }

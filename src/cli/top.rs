@@ -38,7 +38,11 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
-    let search = a.filters.params(&a.query).validate()?;
+    let search = a
+        .filters
+        .params(&a.query)
+        .validate()
+        .map_err(super::filters::in_flags)?;
     let engine = Engine::new(SecopIndex::open(dir)?);
     let t = engine.top(&search, a.by, a.order, a.limit)?;
     let mut out = std::io::stdout().lock();

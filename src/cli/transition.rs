@@ -105,7 +105,18 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
             x.nit.clone().unwrap_or_default(),
             x.secop1.count.to_string(),
             x.secop2.count.to_string(),
-            pct(x.share_secop2),
+            // The share counts the months both platforms have data for: its basis, when
+            // that is not every process shown.
+            if x.share_basis == (x.secop1.count, x.secop2.count) {
+                pct(x.share_secop2)
+            } else {
+                format!(
+                    "{} ({} of {})",
+                    pct(x.share_secop2),
+                    x.share_basis.1,
+                    x.share_basis.0 + x.share_basis.1
+                )
+            },
             if x.mostly_secop1 {
                 "mostly SECOP I".into()
             } else {

@@ -62,7 +62,8 @@ pub const MAX_API_LIMIT: usize = 2000;
 #[into_params(parameter_in = Query)]
 pub struct DuplicateParams {
     /// The entity: its NIT with or without check digit, dots or commas (`890.981.195-1`),
-    /// or its name when it has no NIT. Without it, every entity (slow on a large index).
+    /// or its name as its processes write it (accents and case aside). Without it, every
+    /// entity (answered from a report computed in the background).
     pub nit: Option<String>,
     /// Smallest score, between 0 and 1 (default 0.8).
     pub min_score: Option<String>,
@@ -146,8 +147,8 @@ impl DuplicateParams {
 /// What to look for.
 #[derive(Debug, Clone)]
 pub struct DuplicateOptions {
-    /// One entity: its NIT in any spelling (`890.981.195-1`), or its name when it has
-    /// no NIT. `None` looks at every entity.
+    /// One entity: its NIT in any spelling (`890.981.195-1`), or its name as its processes
+    /// write it ([`entity_keys`]). `None` looks at every entity.
     pub nit: Option<String>,
     /// Report pairs with at least this score (0 to 1).
     pub min_score: f64,
@@ -249,6 +250,91 @@ pub fn entity_key(s: &str) -> Result<String> {
         ));
     }
     Ok(format!("n:{name}"))
+}
+
+/// The buyer keys of the index for what a person typed as an entity ([`entity_key`]): a
+/// NIT the index holds, or a name. An entity with a NIT is grouped under its NIT, so its
+/// name finds the NITs of the buyers that publish under exactly that name (accents, case
+/// and punctuation aside); a name that is no buyer's, or a NIT with no process, is a
+/// [`Error::NotFound`] that says so (and names the closest buyers), never an empty answer
+/// that would read as "no duplicates".
+pub fn entity_keys(
+    index: &SecopIndex,
+    searcher: &tantivy::Searcher,
+    typed: &str,
+) -> Result<Vec<String>> {
+    use tantivy::collector::TopDocs;
+    let fields = &index.fields;
+    let key = entity_key(typed)?;
+    let held = |k: &str| -> Result<bool> {
+        Ok(searcher.doc_freq(&tantivy::Term::from_field_text(fields.buyer, k))? > 0)
+    };
+    if held(&key)? {
+        return Ok(vec![key]);
+    }
+    let shown = typed.trim();
+    let Some(name) = key.strip_prefix("n:") else {
+        return Err(Error::not_found(
+            format!("no process of an entity with NIT {key} in the index"),
+            format!("el índice no tiene procesos de una entidad con NIT {key}"),
+        ));
+    };
+    // The processes whose entity name has every word typed, best first; their buyers.
+    let q = index.words_in(fields.entity, shown);
+    let top = searcher.search(&*q, &TopDocs::with_limit(5_000).order_by_score())?;
+    let mut exact: Vec<String> = Vec::new();
+    let mut near: Vec<(String, String)> = Vec::new();
+    let (mut k, mut n) = (String::new(), String::new());
+    for (_, addr) in top {
+        let ff = searcher.segment_reader(addr.segment_ord).fast_fields();
+        let (Some(kc), Some(nc)) = (ff.str("buyer")?, ff.str("buyer_name")?) else {
+            continue;
+        };
+        let (Some(ko), Some(no)) = (
+            kc.term_ords(addr.doc_id).next(),
+            nc.term_ords(addr.doc_id).next(),
+        ) else {
+            continue;
+        };
+        k.clear();
+        n.clear();
+        kc.ord_to_str(ko, &mut k)?;
+        nc.ord_to_str(no, &mut n)?;
+        if fold_words(&n) == name {
+            if !exact.contains(&k) {
+                exact.push(k.clone());
+            }
+        } else if near.len() < 5 && !near.iter().any(|(kk, _)| *kk == k) {
+            near.push((k.clone(), n.clone()));
+        }
+    }
+    if !exact.is_empty() {
+        exact.sort();
+        return Ok(exact);
+    }
+    let list = near
+        .iter()
+        .map(|(k, n)| match k.strip_prefix("n:") {
+            Some(_) => n.clone(),
+            None => format!("{n} (NIT {k})"),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(if list.is_empty() {
+        Error::not_found(
+            format!(
+                "no entity named {shown:?} in the index: give its NIT, or its name as its processes write it"
+            ),
+            format!(
+                "el índice no tiene una entidad llamada «{shown}»: escriba su NIT, o su nombre como lo escriben sus procesos"
+            ),
+        )
+    } else {
+        Error::not_found(
+            format!("no entity is named exactly {shown:?}; the closest: {list}"),
+            format!("ninguna entidad se llama exactamente «{shown}»; las más cercanas: {list}"),
+        )
+    })
 }
 
 /// The entity a pair belongs to.
@@ -505,7 +591,7 @@ pub fn scan(index: &SecopIndex, opts: &DuplicateOptions) -> Result<Scan> {
     let searcher = index.reader.searcher();
     let fields = &index.fields;
     let keys = match &opts.nit {
-        Some(n) => vec![entity_key(n)?],
+        Some(n) => entity_keys(index, &searcher, n)?,
         None => candidates::entities(&searcher, fields)?,
     };
     let threads = match opts.threads {

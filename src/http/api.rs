@@ -104,6 +104,7 @@ pub fn params_from(uri: &Uri) -> Result<(SearchParams, bool), ApiError> {
     )
 )]
 pub async fn search(State(st): State<AppState>, uri: Uri) -> Result<Response, ApiError> {
+    check_names(&uri, &["facets"])?;
     let (params, facets) = params_from(&uri)?;
     let s = params.validate()?;
     // Changes with every commit the reader follows: no stale answers.
@@ -172,6 +173,58 @@ pub async fn process(
 }
 
 /// A query string that does not even parse as `key=value` pairs.
+/// Checks the names of an API request's parameters: each known (the search parameters and
+/// `extra`) and given once. A misspelt filter (`deparment=05`) would otherwise be ignored
+/// and answer every process; a repeated one would fail with the deserializer's English.
+/// (The web page stays lenient: links shared with tracking parameters still open.)
+pub fn check_names(uri: &Uri, extra: &[&str]) -> Result<(), ApiError> {
+    use utoipa::IntoParams;
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(uri.query().unwrap_or("")).map_err(unreadable_query)?;
+    let mut known: Vec<String> = SearchParams::into_params(|| None)
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    known.extend(extra.iter().map(|s| s.to_string()));
+    let mut seen: Vec<&str> = Vec::new();
+    for (name, _) in &pairs {
+        if !known.contains(name) {
+            let close = known
+                .iter()
+                .map(|k| (strsim::damerau_levenshtein(&name.to_lowercase(), k), k))
+                .filter(|(d, _)| *d <= 2)
+                .min_by_key(|(d, _)| *d)
+                .map(|(_, k)| k.as_str());
+            let (en, es) = match close {
+                Some(k) => (
+                    format!("; did you mean {k}?"),
+                    format!("; ¿quiso decir {k}?"),
+                ),
+                None => (
+                    "; see /api/openapi.json".to_string(),
+                    "; vea /api/openapi.json".to_string(),
+                ),
+            };
+            return Err(ApiError::bad_request(crate::Message::new(
+                format!("unknown parameter {name:?}{en}"),
+                format!("parámetro desconocido «{name}»{es}"),
+            )));
+        }
+        if seen.contains(&name.as_str()) {
+            return Err(ApiError::bad_request(crate::Message::new(
+                format!(
+                    "{name} is given twice: give it once, several values joined by commas ({name}=a,b)"
+                ),
+                format!(
+                    "{name} aparece dos veces: escríbalo una vez, con los valores separados por comas ({name}=a,b)"
+                ),
+            )));
+        }
+        seen.push(name);
+    }
+    Ok(())
+}
+
 pub(crate) fn unreadable_query(e: serde_urlencoded::de::Error) -> ApiError {
     ApiError::bad_request(crate::Message::new(
         format!("cannot read the query string: {e}"),
@@ -199,6 +252,7 @@ pub async fn monthly(
     State(st): State<AppState>,
     uri: Uri,
 ) -> Result<Json<MonthlyResponse>, ApiError> {
+    check_names(&uri, &[])?;
     let (params, _) = params_from(&uri)?;
     let s = params.validate()?;
     let months = st.with_engine(move |e| e.monthly(&s)).await?;

@@ -114,6 +114,7 @@ fn self_url(st: &AppState, uri: &Uri) -> String {
     )
 )]
 pub async fn export(State(st): State<AppState>, uri: Uri) -> Result<Response, ApiError> {
+    super::api::check_names(&uri, &["format"])?;
     let (params, _) = params_from(&uri)?;
     let q: ExportQuery = serde_urlencoded::from_str(uri.query().unwrap_or(""))
         .map_err(super::api::unreadable_query)?;

@@ -15,7 +15,7 @@ use super::AppState;
 use super::api::params_from;
 use super::error::{ApiError, ErrorBody};
 use super::web::{describe, process_path};
-use crate::display::{format_cop, format_datetime};
+use crate::display::{format_cop, format_datetime, format_int};
 use crate::model::Process;
 use crate::normalize::date::to_instant;
 use crate::normalize::unspsc::Unspsc;
@@ -195,9 +195,15 @@ pub async fn feed(State(st): State<AppState>, uri: Uri) -> Result<Response, ApiE
         id: self_url.clone(),
         updated,
         subtitle: Some(Text::plain(xml_text(&format!(
-            "Los {} procesos más recientes de {} que cumplen: {about}.{warned} Fuente: datos abiertos de Colombia Compra Eficiente (CC BY-SA 4.0).",
-            entries.len(),
-            res.total
+            "{} Fuente: datos abiertos de Colombia Compra Eficiente (CC BY-SA 4.0).",
+            match res.total {
+                0 => format!("Ningún proceso cumple por ahora: {about}.{warned}"),
+                n => format!(
+                    "Los {} procesos más recientes de {} que cumplen: {about}.{warned}",
+                    entries.len(),
+                    format_int(n)
+                ),
+            }
         )))),
         authors: vec![Person {
             name: "secop-bridge".into(),

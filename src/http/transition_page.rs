@@ -77,7 +77,10 @@ fn month_row(m: &Month, total: bool) -> Markup {
     let (c2, v2) = tally(m.secop2);
     html! {
         tr.total[total] {
-            th scope="row" { (m.month) }
+            th scope="row" {
+                @if total { "Total, meses con ambas plataformas: " br; }
+                (m.month)
+            }
             td.num { (c1) } td.money { (v1) }
             td.num { (c2) } td.money { (v2) }
             td.num { (pct(m.share_secop2)) }
@@ -165,7 +168,12 @@ fn body(p: &TransitionParams, t: &Transition) -> Markup {
                                 td { (e.nit.as_deref().unwrap_or("")) }
                                 td.num { (format_int(e.secop1.count)) " / " (format_int(e.secop2.count)) }
                                 td.money { (format_cop(e.secop1.value)) " / " (format_cop(e.secop2.value)) }
-                                td.num { (pct(e.share_secop2)) }
+                                td.num title={ (format_int(e.share_basis.1)) " de " (format_int(e.share_basis.0 + e.share_basis.1)) " procesos en los meses con datos de ambas plataformas" } {
+                                    (pct(e.share_secop2))
+                                    @if (e.share_basis.0, e.share_basis.1) != (e.secop1.count, e.secop2.count) {
+                                        br; span.muted { "(" (format_int(e.share_basis.1)) " de " (format_int(e.share_basis.0 + e.share_basis.1)) ")" }
+                                    }
+                                }
                                 td {
                                     @let (filter, entity) = match &e.nit {
                                         Some(n) => (format!("nit={}", urlencode(n)), urlencode(n)),

@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
+use crate::index::document::PlacedBy;
 use crate::model::Process;
 use crate::normalize::date::to_instant;
 use crate::normalize::unspsc::{Category, Unspsc};
@@ -52,9 +53,19 @@ pub struct HitView {
     /// Awarded or contracted total, whole COP.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub awarded_value: Option<i64>,
-    /// Publication, Bogotá time with offset.
+    /// The date the process is placed at (date filters, sort and facets use it), Bogotá
+    /// time with offset: its publication, or for a process known only from its contracts
+    /// (`partial`) the first contract's signature, else its last update; `dated_by` says
+    /// which.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub published_at: Option<String>,
+    /// `true` when the status is `open` but the offer deadline has passed (the status is
+    /// the platform's, often not updated after the close; `open=true` leaves these out).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deadline_passed: bool,
+    /// Which date `published_at` is: `published`, `signed` or `updated`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dated_by: Option<PlacedBy>,
     /// Offer deadline, Bogotá time with offset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offers_due_at: Option<String>,
@@ -70,6 +81,10 @@ pub struct HitView {
     pub partial: bool,
     /// Link to the process on its platform.
     pub url: String,
+    /// `true` when `url` is the platform's public search, not the process: SECOP II gave
+    /// no notice link for this record; search its reference or process id there.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub url_is_search: bool,
     /// Text with the matched words in `<b>`; everything else HTML-escaped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snippet: Option<String>,
@@ -81,18 +96,22 @@ pub struct HitView {
 impl From<Hit> for HitView {
     fn from(h: Hit) -> Self {
         let p = h.process;
+        let placement = crate::index::document::placement(&p);
         HitView {
             platform: p.platform.map_or("", |x| x.code()).to_string(),
             platform_label: p.platform.map_or("", |x| x.label()).to_string(),
             value: p.value(),
             awarded_value: p.awarded_value(),
-            published_at: rfc3339(crate::index::document::placed_at(&p)),
+            published_at: rfc3339(placement.map(|(t, _)| t)),
+            dated_by: placement.map(|(_, by)| by),
+            deadline_passed: crate::index::document::deadline_passed(&p, chrono::Utc::now()),
             offers_due_at: rfc3339(p.offers_due_at),
             status: p.status.code().to_string(),
             status_label: p.status.label().to_string(),
             modality: p.modality.code().to_string(),
             modality_label: p.modality.label().to_string(),
             url: p.link(),
+            url_is_search: !p.links_to_itself(),
             entity: EntityView {
                 department: p.buyer.department.as_ref().map(|d| d.name.clone()),
                 municipality: p.buyer.municipality.as_ref().map(|d| d.name.clone()),
@@ -162,6 +181,9 @@ pub struct ProcessResponse {
     pub process: Process,
     /// Link to the original platform.
     pub url: String,
+    /// `true` when `url` is the platform's public search, not the process (see the hits).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub url_is_search: bool,
     /// UNSPSC codes with the names of every level.
     pub categories: Vec<Category>,
     /// Keys of other processes the same identifier names (a shared reference or NIT).
@@ -175,6 +197,7 @@ impl ProcessResponse {
         let u = Unspsc::get();
         ProcessResponse {
             url: p.link(),
+            url_is_search: !p.links_to_itself(),
             categories: p.unspsc.iter().map(|c| u.category(c)).collect(),
             process: p,
             also_matches: also,

@@ -21,8 +21,9 @@ use super::api::params_from;
 use crate::display::{format_cop, format_date, format_datetime, format_int};
 use crate::model::{ContractType, Modality, Party, Platform, Process, Status};
 use crate::normalize::place::Divipola;
+use crate::normalize::text::restore_lost_capitals;
 use crate::normalize::unspsc::Unspsc;
-use crate::query::request::{MAX_OFFSET, Search};
+use crate::query::request::{MAX_OFFSET, Search, places};
 use crate::query::{FacetValue, Facets, Hit, SearchParams, SearchResult};
 
 /// The policy sent with every page.
@@ -123,13 +124,9 @@ pub fn describe(p: &SearchParams) -> String {
     }
     if let Some(v) = set(&p.department) {
         let d = Divipola::get();
-        let names: Vec<String> = v
-            .split(',')
-            .map(|x| {
-                d.find_department(x)
-                    .map_or(x.to_string(), |d| d.name.clone())
-            })
-            .collect();
+        // A name the search does not know is shown as typed (the search says why).
+        let names = places(v, |x| d.find_department(x).map(|d| d.name.clone()))
+            .unwrap_or_else(|_| vec![v.to_string()]);
         parts.push(names.join(", "));
     }
     if let Some(v) = set(&p.municipality) {
@@ -199,6 +196,15 @@ pub fn platform_link(p: &Process) -> String {
             ..Process::default()
         }
         .link(),
+    }
+}
+
+/// What to type in a platform's search to find a process it gave no link for: its
+/// reference when it has one, else its process id.
+fn search_hint(p: &Process) -> String {
+    match p.reference.as_deref().filter(|r| !r.trim().is_empty()) {
+        Some(r) => format!("la referencia «{r}» o «{}»", p.process_id),
+        None => format!("«{}»", p.process_id),
     }
 }
 
@@ -315,6 +321,19 @@ fn status_tag(s: Status) -> Markup {
     html! { span class={ "status st-" (s.code()) } { (s.label()) } }
 }
 
+/// The status as published, and a warning beside it when a process still published as
+/// open has a deadline that has passed (platforms often leave the status as it was).
+fn status_tags(p: &Process) -> Markup {
+    html! {
+        (status_tag(p.status))
+        @if crate::index::document::deadline_passed(p, chrono::Utc::now()) {
+            span.tag.late title="La fecha de cierre de ofertas ya pasó; el estado es el que publica la plataforma" {
+                "Cierre vencido"
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // The search page.
 
@@ -353,13 +372,14 @@ fn facet_group(
     values: &[FacetValue],
     p: &SearchParams,
     field: Getter,
-    normalize: &dyn Fn(&str) -> String,
+    normalize: &dyn Fn(&str) -> Option<String>,
 ) -> Markup {
     let mut pc = p.clone();
-    let selected: Vec<String> = current(field(&mut pc))
-        .iter()
-        .map(|x| normalize(x))
-        .collect();
+    // Split as the search does (a department's name may hold a comma).
+    let selected: Vec<String> = field(&mut pc)
+        .as_deref()
+        .map(|v| places(v, normalize).unwrap_or_default())
+        .unwrap_or_default();
     html! {
         @if !values.is_empty() {
             section.facet {
@@ -415,16 +435,11 @@ fn facet_group(
 
 fn facets_html(f: &Facets, p: &SearchParams) -> Markup {
     let d = Divipola::get();
-    let dept = |x: &str| {
-        d.find_department(x)
-            .map_or_else(|| x.to_string(), |d| d.code.clone())
-    };
-    let plat = |x: &str| Platform::parse(x).map_or_else(|| x.to_string(), |p| p.code().into());
-    let modality =
-        |x: &str| Modality::from_code(x).map_or_else(|| x.to_string(), |m| m.code().into());
-    let status = |x: &str| Status::from_code(x).map_or_else(|| x.to_string(), |m| m.code().into());
-    let ctype =
-        |x: &str| ContractType::from_code(x).map_or_else(|| x.to_string(), |m| m.code().into());
+    let dept = |x: &str| d.find_department(x).map(|d| d.code.clone());
+    let plat = |x: &str| Platform::parse(x).map(|p| p.code().into());
+    let modality = |x: &str| Modality::from_code(x).map(|m| m.code().into());
+    let status = |x: &str| Status::from_code(x).map(|m| m.code().into());
+    let ctype = |x: &str| ContractType::from_code(x).map(|m| m.code().into());
     let year_on = |y: &str| {
         p.from.as_deref() == Some(&format!("{y}-01-01"))
             && p.to.as_deref() == Some(&format!("{y}-12-31"))
@@ -523,9 +538,13 @@ fn search_form(p: &SearchParams) -> Markup {
     let platform = one(&p.platform, &|x| {
         Platform::parse(x).map(|p| p.code().into())
     });
-    let department = one(&p.department, &|x| {
-        d.find_department(x).map(|d| d.code.clone())
-    });
+    // Split as the search does: a department's own name may hold a comma.
+    let department = p
+        .department
+        .as_deref()
+        .and_then(|v| places(v, |x| d.find_department(x).map(|d| d.code.clone())).ok())
+        .filter(|c| c.len() == 1)
+        .and_then(|mut c| c.pop());
     let modality = one(&p.modality, &|x| {
         Modality::from_code(x).map(|m| m.code().into())
     });
@@ -639,7 +658,7 @@ fn hit_html(h: &Hit, back: &str) -> Markup {
             article {
                 div.hit-top {
                     (platform_badge(p.platform))
-                    (status_tag(p.status))
+                    (status_tags(p))
                     @if p.partial { span.tag title="Solo se conocen contratos de este proceso" { "Solo contratos" } }
                     span.modality { (p.modality.label()) }
                 }
@@ -652,8 +671,8 @@ fn hit_html(h: &Hit, back: &str) -> Markup {
                     @if let Some(v) = p.value() {
                         div { dt { "Valor" } dd.money { (format_cop(v)) } }
                     }
-                    @if let Some(t) = crate::index::document::placed_at(p) {
-                        div { dt { "Publicado" } dd { (format_date(t)) } }
+                    @if let Some((t, by)) = crate::index::document::placement(p) {
+                        div { dt { (by.label()) } dd { (format_date(t)) } }
                     }
                     @if let Some(t) = p.offers_due_at {
                         div { dt { "Cierre de ofertas" } dd { (format_datetime(t)) } }
@@ -664,10 +683,19 @@ fn hit_html(h: &Hit, back: &str) -> Markup {
                     p.snippet { (PreEscaped(safe_snippet(sn))) }
                 }
                 p.origin {
-                    a.external href=(platform_link(p)) rel="noopener noreferrer" {
-                        "Ver en " (platform)
-                        span.visually-hidden { " (página original del proceso " (p.process_id) ")" }
-                        span aria-hidden="true" { " ↗" }
+                    @if p.links_to_itself() {
+                        a.external href=(platform_link(p)) rel="noopener noreferrer" {
+                            "Ver en " (platform)
+                            span.visually-hidden { " (página original del proceso " (p.process_id) ")" }
+                            span aria-hidden="true" { " ↗" }
+                        }
+                    } @else {
+                        a.external href=(platform_link(p)) rel="noopener noreferrer"
+                          title={ "SECOP II no da un enlace directo a este proceso: busque " (search_hint(p)) } {
+                            "Buscar en " (platform)
+                            span.visually-hidden { " (busque " (search_hint(p)) ")" }
+                            span aria-hidden="true" { " ↗" }
+                        }
                     }
                 }
             }
@@ -803,9 +831,15 @@ fn results_html(p: &SearchParams, s: &Search, r: &SearchResult, chart: Markup) -
         @if r.total > 0 { (chart) }
         @if r.hits.is_empty() {
             div.empty {
-                p { "Ningún proceso cumple esta búsqueda." }
-                // A warning already says what to change.
-                @if r.warnings.is_empty() { p { "Pruebe con menos palabras o quite filtros." } }
+                @if r.total > 0 {
+                    // Processes match, but this page is past the last one.
+                    p { "Esta página está más allá de los resultados." }
+                    p { a href=(link_with(p, |_| {})) { "Volver a la primera página" } }
+                } @else {
+                    p { "Ningún proceso cumple esta búsqueda." }
+                    // A warning already says what to change.
+                    @if r.warnings.is_empty() { p { "Pruebe con menos palabras o quite filtros." } }
+                }
             }
         } @else {
             ol.hits start=(first) { @for h in &r.hits { (hit_html(h, &back)) } }
@@ -987,7 +1021,13 @@ fn process_html(p: &Process, also: &[String], back: &str) -> Markup {
     let both = |label: &str, raw: &Option<String>| -> Markup {
         html! {
             (label)
-            @if let Some(r) = raw.as_deref().filter(|r| !r.trim().is_empty() && *r != label) {
+            // SECOP I's live data lost its accented capitals (`LICITACIoN PuBLICA`):
+            // shown with them put back, as the other texts; the record keeps the raw.
+            @if let Some(r) = raw
+                .as_deref()
+                .filter(|r| !r.trim().is_empty() && *r != label)
+                .map(|r| restore_lost_capitals(r.to_string()))
+            {
                 br; span.muted { "Publicado como: " (r) }
             }
         }
@@ -998,14 +1038,25 @@ fn process_html(p: &Process, also: &[String], back: &str) -> Markup {
         article.process {
             div.hit-top {
                 (platform_badge(p.platform))
-                (status_tag(p.status))
+                (status_tags(p))
                 @if p.partial { span.tag { "Solo contratos" } }
             }
             h1 { (if p.title.trim().is_empty() { p.process_id.as_str() } else { p.title.as_str() }) }
             p.entity { (p.buyer.name) }
             p.origin.big {
-                a.external.button href=(platform_link(p)) rel="noopener noreferrer" {
-                    "Ver el proceso en " (platform) span aria-hidden="true" { " ↗" }
+                @if p.links_to_itself() {
+                    a.external.button href=(platform_link(p)) rel="noopener noreferrer" {
+                        "Ver el proceso en " (platform) span aria-hidden="true" { " ↗" }
+                    }
+                } @else {
+                    a.external.button href=(platform_link(p)) rel="noopener noreferrer" {
+                        "Buscar el proceso en " (platform) span aria-hidden="true" { " ↗" }
+                    }
+                    br;
+                    span.muted {
+                        "El registro no trae el enlace directo al proceso: en el buscador de "
+                        (platform) ", busque " (search_hint(p)) "."
+                    }
                 }
             }
             @if let Some(desc) = p.description.as_deref().filter(|x| !x.trim().is_empty()) {

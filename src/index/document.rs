@@ -91,9 +91,52 @@ pub fn supplier_shares(p: &Process) -> Vec<SupplierShare<'_>> {
 /// The date a process is placed at in time: publication, else the first contract's
 /// signature (partial processes), else the last update.
 pub fn placed_at(p: &Process) -> Option<NaiveDateTime> {
+    placement(p).map(|(t, _)| t)
+}
+
+/// Whether a process its platform still publishes as open has an offer deadline before
+/// `now`: the status is the platform's, and it is often not updated after the close.
+pub fn deadline_passed(p: &Process, now: chrono::DateTime<chrono::Utc>) -> bool {
+    p.status == crate::model::Status::Open
+        && p.offers_due_at
+            .is_some_and(|t| crate::normalize::date::to_instant(t) < now)
+}
+
+/// Which date [`placed_at`] took, so that what shows it can say so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PlacedBy {
+    /// The publication date.
+    Published,
+    /// No publication date: the first contract's signature (a partial process).
+    Signed,
+    /// Neither: the record's last update.
+    Updated,
+}
+
+impl PlacedBy {
+    /// The Spanish label of the date: `Publicado`, `Firmado`, `Actualizado`.
+    pub fn label(self) -> &'static str {
+        match self {
+            PlacedBy::Published => "Publicado",
+            PlacedBy::Signed => "Firmado",
+            PlacedBy::Updated => "Actualizado",
+        }
+    }
+}
+
+/// [`placed_at`] with which date it is.
+pub fn placement(p: &Process) -> Option<(NaiveDateTime, PlacedBy)> {
     p.published_at
-        .or_else(|| p.contracts.iter().filter_map(|c| c.signed_at).min())
-        .or(p.last_update_at)
+        .map(|t| (t, PlacedBy::Published))
+        .or_else(|| {
+            p.contracts
+                .iter()
+                .filter_map(|c| c.signed_at)
+                .min()
+                .map(|t| (t, PlacedBy::Signed))
+        })
+        .or_else(|| p.last_update_at.map(|t| (t, PlacedBy::Updated)))
 }
 
 /// Every string of the enrichment object, nested ones included (funding sources, linked

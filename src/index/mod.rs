@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 
 use tantivy::directory::MmapDirectory;
 use tantivy::indexer::IndexWriterOptions;
+use tantivy::query::{Query, QueryParser};
+use tantivy::schema::Field;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
 pub use schema::Fields;
@@ -100,6 +102,17 @@ impl SecopIndex {
             deletes.hash(&mut h);
         }
         h.finish()
+    }
+
+    /// A query for the words of `text` (any punctuation a separator) all in one `field`.
+    pub fn words_in(&self, field: Field, text: &str) -> Box<dyn Query> {
+        let mut p = QueryParser::for_index(&self.index, vec![field]);
+        p.set_conjunction_by_default();
+        let clean: String = text
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+            .collect();
+        p.parse_query_lenient(&clean).0
     }
 
     /// Number of documents visible to the reader.

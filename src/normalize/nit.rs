@@ -45,6 +45,9 @@ pub fn normalize_nit(s: &str) -> Option<String> {
         _ => t,
     };
     let digits: String = body.chars().filter(|c| c.is_ascii_digit()).collect();
+    // Zeros in front are padding from a fixed-width column (`0899999061`): no NIT or
+    // cédula starts with one.
+    let digits = digits.trim_start_matches('0');
     if digits.is_empty() || digits.len() > 15 || digits.bytes().all(|b| b == b'0') {
         return None;
     }
@@ -54,7 +57,7 @@ pub fn normalize_nit(s: &str) -> Option<String> {
             return Some(nine.to_string());
         }
     }
-    Some(digits)
+    Some(digits.to_string())
 }
 
 #[cfg(test)]
@@ -75,6 +78,9 @@ mod tests {
         // Check digit stuck on the end (real p6dx values).
         assert_eq!(normalize_nit("8999990619").as_deref(), Some("899999061"));
         assert_eq!(normalize_nit("9010347905").as_deref(), Some("901034790"));
+        // Zero-padded (a real p6dx value of Bogotá's sports secretariat, 899999061-9).
+        assert_eq!(normalize_nit("0899999061").as_deref(), Some("899999061"));
+        assert_eq!(normalize_nit("00890981195-1").as_deref(), Some("890981195"));
         // A cédula of ten digits keeps all of them.
         assert_eq!(normalize_nit("1035861631").as_deref(), Some("1035861631"));
         assert_eq!(normalize_nit("No Definido"), None);

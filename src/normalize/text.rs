@@ -250,7 +250,12 @@ pub fn strip_phase_suffix(s: &str) -> &str {
         let mut cut = None;
         for (i, _) in head.match_indices('(').rev() {
             let tail = fold(&head[i + 1..]);
-            if PHASES.iter().any(|p| tail.starts_with(p)) {
+            // SECOP II cuts names at 200 characters, often inside the suffix:
+            // `… (Manifestación de in`, `… (Ma`, `… (`. An unclosed group at the end that
+            // is the start of a phase name is that suffix.
+            let cut_short =
+                !tail.contains(')') && PHASES.iter().any(|p| p.starts_with(tail.trim()));
+            if cut_short || PHASES.iter().any(|p| tail.starts_with(p)) {
                 // It must be the outermost group that reaches the end: no text after its
                 // balanced close other than more closing parentheses.
                 let mut depth = 0i32;
@@ -447,6 +452,24 @@ mod tests {
             ),
             "CARDER SA 012-2026 TOMA DE MUESTRAS"
         );
+        // Cut at SECOP II's 200 characters inside the suffix (real titles).
+        assert_eq!(
+            strip_phase_suffix(
+                "RECOLECCIÓN Y DISPOSICIÓN FINAL DE RESIDUOS DEL MUNICIPIO DE EL ESPINAL (Manifestación de i"
+            ),
+            "RECOLECCIÓN Y DISPOSICIÓN FINAL DE RESIDUOS DEL MUNICIPIO DE EL ESPINAL"
+        );
+        assert_eq!(
+            strip_phase_suffix("TALLERES EN LA GERENCIA DEPARTAMENTAL DE CASANARE (Ma"),
+            "TALLERES EN LA GERENCIA DEPARTAMENTAL DE CASANARE"
+        );
+        assert_eq!(
+            strip_phase_suffix("EN EL MARCO DEL CONVENIO INTERADMINISTRATIVO ICCU-CTO-13 ("),
+            "EN EL MARCO DEL CONVENIO INTERADMINISTRATIVO ICCU-CTO-13"
+        );
+        // A cut group that is no phase stays.
+        let s = "CAPITANÍA DE PUERTO DE URABÁ Y EL DARIÉN (TURBO";
+        assert_eq!(strip_phase_suffix(s), s);
         // Parentheses that are part of the name stay.
         let s = "OPTIMIZACIoN DE REDES (CONVENIO NO. EPC-CI- 020-2025) FASE I";
         assert_eq!(strip_phase_suffix(s), s);

@@ -168,22 +168,30 @@ impl Engine {
         Box::new(RangeQuery::new(b(lo), b(hi)))
     }
 
-    /// Words that must all appear in one field.
-    fn words_in(&self, field: Field, text: &str) -> Result<Box<dyn Query>> {
-        let mut p = QueryParser::for_index(&self.index.index, vec![field]);
-        p.set_conjunction_by_default();
-        let clean: String = text
-            .chars()
-            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-            .collect();
-        let (q, _) = p.parse_query_lenient(&clean);
-        Ok(q)
-    }
-
     /// The query for the free text: the text in the searchable fields, or an identifier.
     fn text_query(&self, text: &str, warnings: &mut Vec<Message>) -> Box<dyn Query> {
         let f = &self.index.fields;
         let plain = text::tidy(&text::plain_syntax(text));
+        for op in text::lowercase_operators(&plain) {
+            let upper = op.to_ascii_uppercase();
+            let (en, es) = if upper == "NOT" {
+                (
+                    "to leave a word out, write NOT in capitals or put - before it (-agua)"
+                        .to_string(),
+                    "para excluir una palabra, escriba NOT en mayúsculas o - delante (-agua)"
+                        .to_string(),
+                )
+            } else {
+                (
+                    format!("the operator is {upper} in capitals"),
+                    format!("el operador se escribe {upper}, en mayúsculas"),
+                )
+            };
+            warnings.push(Message::new(
+                format!("{op:?} was searched as a word: {en}"),
+                format!("«{op}» se buscó como palabra: {es}"),
+            ));
+        }
         let words = text::words(&plain);
         let q: Box<dyn Query> = if words.wanted == 0 && words.excluded == 0 {
             // Nothing the index holds (`de la`, `"y"`, `OR`): no match, said plainly,
@@ -319,7 +327,7 @@ impl Engine {
                 }
                 Filter::Nit(v) => self.any_of(f.nit, v.iter().cloned()),
                 Filter::Buyer(v) => self.any_of(f.buyer, v.iter().cloned()),
-                Filter::Entity(t) => self.words_in(f.entity, t)?,
+                Filter::Entity(t) => self.index.words_in(f.entity, t),
                 Filter::Department(v) => self.any_of(f.department, v.iter().cloned()),
                 Filter::Municipality(v) => self.any_of(f.municipality, v.iter().cloned()),
                 Filter::Modality(v) => {
@@ -334,7 +342,7 @@ impl Engine {
                     if t.chars().all(|c| c.is_ascii_digit()) {
                         self.term(f.supplier_ids, t)
                     } else {
-                        self.words_in(f.suppliers, t)?
+                        self.index.words_in(f.suppliers, t)
                     }
                 }
                 Filter::Dataset(v) => self.any_of(f.dataset, v.iter().cloned()),
@@ -376,7 +384,7 @@ impl Engine {
         let cursor = s
             .cursor
             .as_deref()
-            .map(|c| decode_cursor(c, s.sort))
+            .map(|c| decode_cursor(c, s.sort, s.asked))
             .transpose()?;
         let offset = (s.page - 1) * s.per_page;
         // One more than the page, to know whether a next page exists.
@@ -502,6 +510,7 @@ impl Engine {
                             .uuid_string()
                     }),
                     doc: relevance.then_some(addr.doc_id),
+                    asked: s.asked,
                 })
             })
         } else {
@@ -771,6 +780,13 @@ struct CursorPos {
     segment: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     doc: Option<u32>,
+    /// The search's [`Search::asked`] (absent or 0: not checked).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    asked: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 fn encode_cursor(c: &CursorPos) -> String {
@@ -778,7 +794,7 @@ fn encode_cursor(c: &CursorPos) -> String {
     json.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
-fn decode_cursor(s: &str, sort: Sort) -> Result<CursorPos> {
+fn decode_cursor(s: &str, sort: Sort, asked: u64) -> Result<CursorPos> {
     let bad = || {
         Error::invalid(
             "invalid cursor: pass the next_cursor of the previous page unchanged",
@@ -804,6 +820,12 @@ fn decode_cursor(s: &str, sort: Sort) -> Result<CursorPos> {
                 "el cursor es del orden {}; mantenga el mismo orden al pasar de página",
                 c.sort
             ),
+        ));
+    }
+    if c.asked != 0 && asked != 0 && c.asked != asked {
+        return Err(Error::invalid(
+            "the cursor belongs to another search: keep the same text and filters while paging, or start again without cursor",
+            "el cursor es de otra búsqueda: mantenga el mismo texto y filtros al pasar de página, o empiece de nuevo sin cursor",
         ));
     }
     Ok(c)

@@ -48,9 +48,10 @@ pub struct SearchParams {
     pub supplier: Option<String>,
     /// Source dataset id (`p6dx-8zbt`, `jbjy-vk9h`, `f789-7hwg`, `qddk-cgux`).
     pub dataset: Option<String>,
-    /// Published on or after this date (`2026-01-31`).
+    /// Published on or after this date (`2026-01-31`); a process known only from its
+    /// contracts is dated by its first contract's signature (`dated_by` in the hits).
     pub from: Option<String>,
-    /// Published on or before this date.
+    /// Published on or before this date (the same date as `from`).
     pub to: Option<String>,
     /// Offers due on or after this date or time.
     pub due_from: Option<String>,
@@ -196,6 +197,9 @@ pub struct Search {
     pub per_page: usize,
     /// Cursor from a previous page.
     pub cursor: Option<String>,
+    /// A fingerprint of the text and filters as asked, which a cursor carries so that it
+    /// is not used with another search (0: not checked).
+    pub asked: u64,
 }
 
 impl Default for Search {
@@ -210,6 +214,7 @@ impl Default for Search {
             page: 1,
             per_page: 20,
             cursor: None,
+            asked: 0,
         }
     }
 }
@@ -223,6 +228,34 @@ fn list(s: &Option<String>) -> Vec<&str> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Places, comma-separated, where a place's own name may hold a comma (`Bogotá, D.C.`,
+/// `Archipiélago de San Andrés, Providencia y Santa Catalina`, the names the facets and
+/// the process page show): from each position, the longest run of comma-separated parts
+/// that `find` resolves is one place. Gives the first part nothing resolves when one does
+/// not.
+pub fn places<T>(s: &str, find: impl Fn(&str) -> Option<T>) -> Result<Vec<T>, &str> {
+    let parts: Vec<&str> = s.split(',').collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < parts.len() {
+        if parts[i].trim().is_empty() {
+            i += 1;
+            continue;
+        }
+        let found = (i + 1..=parts.len())
+            .rev()
+            .find_map(|j| find(&parts[i..j].join(",")).map(|t| (j, t)));
+        match found {
+            Some((j, t)) => {
+                out.push(t);
+                i = j;
+            }
+            None => return Err(parts[i].trim()),
+        }
+    }
+    Ok(out)
 }
 
 /// NITs, comma-separated, where a NIT may itself be written with thousands commas as the
@@ -508,39 +541,35 @@ impl SearchParams {
             f.push(Filter::Entity(e.to_string()));
         }
         let divipola = Divipola::get();
-        let depts = list(&self.department);
-        let mut dept_codes = Vec::new();
-        for d in depts {
-            let found = divipola.find_department(d).ok_or_else(|| {
-                Error::invalid(
-                    format!(
-                        "unknown department {d:?}: give a DIVIPOLA code (05) or a name (Antioquia)"
-                    ),
-                    format!(
-                        "departamento desconocido «{d}»: escriba un código DIVIPOLA (05) o un nombre (Antioquia)"
-                    ),
-                )
-            })?;
-            dept_codes.push(found.code.clone());
-        }
-        let munis = list(&self.municipality);
+        let dept_codes = places(self.department.as_deref().unwrap_or(""), |d| {
+            divipola.find_department(d).map(|found| found.code.clone())
+        })
+        .map_err(|d| {
+            Error::invalid(
+                format!("unknown department {d:?}: give a DIVIPOLA code (05) or a name (Antioquia)"),
+                format!(
+                    "departamento desconocido «{d}»: escriba un código DIVIPOLA (05) o un nombre (Antioquia)"
+                ),
+            )
+        })?;
+        let within = dept_codes.first().map(String::as_str);
+        let munis = places(self.municipality.as_deref().unwrap_or(""), |m| {
+            divipola
+                .find_municipality(within, m)
+                .map(|found| found.code.clone())
+        })
+        .map_err(|m| {
+            Error::invalid(
+                format!(
+                    "unknown or ambiguous municipality {m:?}: give a DIVIPOLA code (05001) or add department=…"
+                ),
+                format!(
+                    "municipio desconocido o ambiguo «{m}»: escriba un código DIVIPOLA (05001) o elija también el departamento"
+                ),
+            )
+        })?;
         if !munis.is_empty() {
-            let mut v = Vec::new();
-            for m in munis {
-                let within = dept_codes.first().map(String::as_str);
-                let found = divipola.find_municipality(within, m).ok_or_else(|| {
-                    Error::invalid(
-                        format!(
-                            "unknown or ambiguous municipality {m:?}: give a DIVIPOLA code (05001) or add department=…"
-                        ),
-                        format!(
-                            "municipio desconocido o ambiguo «{m}»: escriba un código DIVIPOLA (05001) o elija también el departamento"
-                        ),
-                    )
-                })?;
-                v.push(found.code.clone());
-            }
-            f.push(Filter::Municipality(v));
+            f.push(Filter::Municipality(munis));
         }
         if !dept_codes.is_empty() {
             f.push(Filter::Department(dept_codes));
@@ -753,6 +782,17 @@ impl SearchParams {
             }
             s.cursor = Some(c.trim().to_string());
         }
+        // What was asked, as given (so `open=true` is the same search a second later).
+        let asked = SearchParams {
+            page: None,
+            per_page: None,
+            cursor: None,
+            sort: None,
+            ..self.clone()
+        };
+        s.asked = xxhash_rust::xxh3::xxh3_64(
+            serde_json::to_string(&asked).unwrap_or_default().as_bytes(),
+        );
         Ok(s)
     }
 }
@@ -760,6 +800,22 @@ impl SearchParams {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn places_split_on_commas_that_are_not_part_of_a_name() {
+        let d = Divipola::get();
+        let dept = |v: &'static str| places(v, |x| d.find_department(x).map(|d| d.code.clone()));
+        assert_eq!(dept("Bogotá, D.C.").unwrap(), ["11"]);
+        assert_eq!(dept("05, Bogotá, D.C.,76").unwrap(), ["05", "11", "76"]);
+        assert_eq!(dept("BOGOTa D.C.,Antioquia").unwrap(), ["11", "05"]);
+        assert_eq!(
+            dept("Archipiélago de San Andrés, Providencia y Santa Catalina").unwrap(),
+            ["88"]
+        );
+        assert_eq!(dept(",05,").unwrap(), ["05"]);
+        assert_eq!(dept("05,Narnia,11").unwrap_err(), "Narnia");
+        assert_eq!(dept("").unwrap(), Vec::<String>::new());
+    }
 
     fn p(pairs: &[(&str, &str)]) -> Result<Search> {
         let v: serde_json::Map<String, serde_json::Value> = pairs

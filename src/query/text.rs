@@ -8,15 +8,38 @@ use crate::index::schema::spanish_analyzer;
 
 /// The free text reduced to the syntax we document: words, "phrases", -exclusions and
 /// OR. Every other query-parser operator becomes a space, so that `a:b` cannot name a
-/// field, `*` cannot ask for "exists", and brackets cannot open a range.
+/// field, `*` cannot ask for "exists", and brackets cannot open a range. Typographic
+/// quotes (`“obra pública”`, `«obra pública»`, what phones and Spanish keyboards type)
+/// make a phrase as straight ones do.
 pub(crate) fn plain_syntax(text: &str) -> String {
     text.chars()
         .map(|c| match c {
+            '“' | '”' | '„' | '‟' | '«' | '»' | '″' | '＂' => '"',
             ':' | '*' | '?' | '^' | '~' | '\\' | '/' | '\'' | '!' | '(' | ')' | '[' | ']' | '{'
             | '}' | '<' | '>' | '=' | '&' | '|' => ' ',
             c => c,
         })
         .collect()
+}
+
+/// The operators of a text written in lower case (`obra or agua`), which the parser takes
+/// as words: `or` is no Spanish word, so such a search finds almost nothing, and says why.
+pub(crate) fn lowercase_operators(plain: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = parts(plain)
+        .into_iter()
+        .filter_map(|p| match p {
+            // `NOT` in capitals is the parser's own operator.
+            Part::Text(t)
+                if t != "NOT"
+                    && ["or", "and", "not"].contains(&t.to_ascii_lowercase().as_str()) =>
+            {
+                Some(t)
+            }
+            _ => None,
+        })
+        .collect();
+    out.dedup();
+    out
 }
 
 /// One part of a query text.
