@@ -39,6 +39,18 @@ async fn ok(path: &str) -> Value {
     v
 }
 
+/// The body of a page or answer, as text.
+async fn text(url: &str) -> String {
+    client()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 async fn total(path: &str) -> u64 {
     ok(path).await["total"].as_u64().unwrap()
 }
@@ -854,6 +866,31 @@ async fn a_process_known_only_by_its_contracts_is_dated_by_their_signature() {
 }
 
 #[tokio::test]
+async fn a_link_that_is_only_the_platforms_search_says_so() {
+    // CO1.BDOS.10359298 comes from a CSV without its notice URL: SECOP II has no page by
+    // process id, so the link is its public search, and the record says so.
+    let p = ok("/api/processes/CO1.BDOS.10359298").await;
+    assert_eq!(p["url_is_search"], true, "{p}");
+    assert!(
+        p["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://community.secop.gov.co/")
+    );
+    let v = ok("/api/search?q=CO1.BDOS.10359298").await;
+    assert_eq!(v["hits"][0]["url_is_search"], true);
+    // With its notice: the process itself, no flag.
+    let p = ok("/api/processes/CO1.BDOS.10558939").await;
+    assert!(p["url"].as_str().unwrap().contains("CO1.NTC."), "{p}");
+    assert!(p["url_is_search"].is_null());
+    // SECOP I pages are always direct.
+    assert!(ok("/api/processes/26-21-53372").await["url_is_search"].is_null());
+    let html = text(&format!("{}/procesos/CO1.BDOS.10359298", base())).await;
+    assert!(html.contains("Buscar el proceso en SECOP II"), "{html}");
+    assert!(html.contains("busque la referencia «"));
+}
+
+#[tokio::test]
 async fn a_cursor_belongs_to_its_search() {
     let v = ok("/api/search?q=obra&per_page=5&facets=false").await;
     let c = v["next_cursor"].as_str().unwrap().to_string();
@@ -907,13 +944,6 @@ async fn an_open_process_past_its_deadline_says_so() {
             .all(|h| h["deadline_passed"].is_null())
     );
     // The page shows it beside the status.
-    let html = client()
-        .get(format!("{}/?status=open", base()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text(&format!("{}/?status=open", base())).await;
     assert!(html.contains("Cierre vencido"));
 }

@@ -165,6 +165,28 @@ fn the_search_page_shows_hits_facets_sorting_and_pages() {
 }
 
 #[test]
+fn a_page_past_the_last_hit_says_so_and_the_comma_in_a_name_is_kept() {
+    // 1,297 matches, 20 a page: page 100 is past them; not "no process matches".
+    let (status, _, body) = page("/?q=obra&page=100");
+    assert_eq!(status, 200);
+    assert!(body.contains("Esta página está más allá de los resultados."));
+    assert!(!body.contains("Ningún proceso cumple"));
+    let (_, _, body) = page("/?q=zzzqqq");
+    assert!(body.contains("Ningún proceso cumple esta búsqueda."));
+    // The facet's own name, with its comma: one department, selected in the form and
+    // marked in the facet.
+    let (status, _, body) = page("/?department=Bogot%C3%A1%2C%20D.C.");
+    assert_eq!(status, 200);
+    let doc = Html::parse_document(&body);
+    let selected: Vec<String> = doc
+        .select(&sel("select#department option[selected]"))
+        .map(|o| o.value().attr("value").unwrap().to_string())
+        .collect();
+    assert_eq!(selected, ["11"]);
+    assert!(body.contains("title=\"Quitar el filtro Bogotá, D.C.\""));
+}
+
+#[test]
 fn bad_parameters_get_a_readable_page_with_400() {
     let (status, h, body) = page("/?department=Narnia&q=obra");
     assert_eq!(status, 400);
