@@ -379,7 +379,7 @@ fn bad_rows_are_quarantined_and_the_rest_goes_on() {
     let text = String::from_utf8_lossy(&out.stdout);
     let run = text.lines().find(|l| l.contains(" import ")).unwrap_or("");
     assert!(
-        run.contains("read 4, new ") && run.ends_with("quarantined 4"),
+        run.contains("rows 8, new ") && run.ends_with("quarantined 4"),
         "{text}"
     );
 }
@@ -404,6 +404,81 @@ fn unreadable_or_unknown_files_get_one_clear_line() {
     );
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("other.csv: unknown format"));
+}
+
+#[test]
+fn files_that_are_not_what_they_seem_are_named_for_what_they_are() {
+    use std::io::Write;
+    let d = tempfile::tempdir().unwrap();
+    let csv =
+        std::fs::read(root().join("fixtures/secop2/web-export/contratos.VAUPES-MITU.csv")).unwrap();
+    let import = |name: &str, bytes: &[u8], extra: &[&str]| {
+        let f = d.path().join(name);
+        std::fs::write(&f, bytes).unwrap();
+        let mut args = vec!["import", f.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let out = secop(&d.path().join("data"), &args);
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    // A download cut short: the rows before the cut are imported, and the file is named
+    // as cut short (the exit code stays 0: rows were read).
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&csv).unwrap();
+    let gz = gz.finish().unwrap();
+    let (ok, err) = import("cut.csv.gz", &gz[..gz.len() * 2 / 3], &[]);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("cut.csv.gz: the file ends early, at line")
+            && err.contains("download it again"),
+        "{err}"
+    );
+    // A header and no rows.
+    let header = csv.split(|b| *b == b'\n').next().unwrap();
+    let (ok, err) = import("header.csv", header, &[]);
+    assert!(!ok);
+    assert!(
+        err.contains("header.csv: no rows after the header row"),
+        "{err}"
+    );
+    // UTF-16, binary, one object over several lines, OCDS.
+    let mut utf16 = vec![0xff, 0xfe];
+    for u in String::from_utf8_lossy(&csv[..2000]).encode_utf16() {
+        utf16.extend_from_slice(&u.to_le_bytes());
+    }
+    for (name, bytes, needle) in [
+        ("u16.csv", utf16, "UTF-16 text: save the file as UTF-8"),
+        (
+            "bin.csv",
+            (0..4000u32).map(|i| (i * 7 % 256) as u8).collect(),
+            "not a text file",
+        ),
+        (
+            "pretty.json",
+            b"{\n  \"id_del_proceso\": \"CO1.REQ.1\"\n}\n".to_vec(),
+            "one JSON object over several lines",
+        ),
+        (
+            "release.json",
+            std::fs::read(root().join("fixtures/ocds/secop-release_1.json")).unwrap(),
+            "an OCDS release or package",
+        ),
+    ] {
+        let (ok, err) = import(name, &bytes, &[]);
+        assert!(!ok, "{name}");
+        assert!(err.contains(&format!("{name}: {needle}")), "{name}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+    // A --dataset that is not the file's.
+    let (ok, err) = import("mitu.csv", &csv, &["--dataset", "p6dx-8zbt"]);
+    assert!(!ok);
+    assert!(
+        err.contains("--dataset p6dx-8zbt: the file has no column id_del_proceso")
+            && err.contains("its columns are those of jbjy-vk9h"),
+        "{err}"
+    );
 }
 
 #[test]

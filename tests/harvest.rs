@@ -171,6 +171,27 @@ fn sends_the_token_and_a_user_agent_and_never_records_the_token() {
 }
 
 #[test]
+fn the_rate_limit_holds_from_the_first_request() {
+    // 4 a second, evenly: the opening requests (metadata, counts) included, which a
+    // bursting limiter let through at once.
+    let mock = fixture_mock();
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = options(&mock);
+    o.sources = vec![datasets::by_name("secop2-contratos").unwrap()];
+    o.client.rate_per_second = 4.0;
+    let (r, _) = run(dir.path(), &o);
+    assert!(r.error.is_none());
+    let mut at: Vec<Instant> = mock.seen().iter().map(|s| s.at).collect();
+    at.sort();
+    assert!(at.len() >= 6, "{}", at.len());
+    // Any 5 requests in a row span at least ≈ 1 s (4 gaps of 250 ms, minus timer slack).
+    for w in at.windows(5) {
+        let span = w[4].duration_since(w[0]);
+        assert!(span >= Duration::from_millis(900), "{span:?}");
+    }
+}
+
+#[test]
 fn fault_429_with_retry_after_is_honoured() {
     let t = Instant::now();
     let (mock, r) = scenario(

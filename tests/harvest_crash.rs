@@ -100,4 +100,26 @@ fn sigkill_at_random_points_then_resume_gives_the_uninterrupted_result() {
     for src in h.as_array().unwrap() {
         assert_eq!(src["last_status"], "ok", "{src}");
     }
+    drop(s);
+    // `secop stats` shows each source's watermark, and the killed runs without a `null`.
+    let out = Command::new(env!("CARGO_BIN_EXE_secop"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("stats")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(!text.contains("null"), "{text}");
+    assert!(
+        text.contains("(no counts saved: the run was stopped)"),
+        "{text}"
+    );
+    for src in h.as_array().unwrap() {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(src["source"].as_str().unwrap()))
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(line.contains(src["watermark"].as_str().unwrap()), "{line}");
+    }
 }

@@ -111,7 +111,8 @@ impl Progress for Bar {
     }
     fn finish(&self, r: &FileReport) {
         self.0.println(match &r.error {
-            Some(e) => format!("✗ {e}"),
+            Some(e) if r.counts.read + r.counts.quarantined == 0 => format!("✗ {e}"),
+            Some(e) => format!("⚠ {e}"),
             None => format!(
                 "✓ {}: {} rows ({} new, {} changed, {} unchanged, {}{} quarantined)",
                 r.path.display(),
@@ -157,7 +158,7 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
         let mut t = Table::new(&[
             "file",
             "dataset",
-            "read",
+            "rows",
             "new",
             "changed",
             "unchanged",

@@ -77,6 +77,22 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     if let Some(q) = v.get("quarantined") {
         writeln!(out, "quarantined  {q} rows (secop stats --quarantine)")?;
     }
+    if let Some(sources) = v["harvest"].as_array().filter(|h| !h.is_empty()) {
+        writeln!(
+            out,
+            "harvest      watermark (newest event date read completely), last run"
+        )?;
+        for h in sources {
+            writeln!(
+                out,
+                "  {:<18} {:<20} {} {}",
+                h["source"].as_str().unwrap_or(""),
+                h["watermark"].as_str().unwrap_or("none yet"),
+                h["last_run_at"].as_str().unwrap_or(""),
+                h["last_status"].as_str().unwrap_or("")
+            )?;
+        }
+    }
     if let Some(runs) = v["runs"].as_array() {
         writeln!(out, "recent runs")?;
         for r in runs {
@@ -150,14 +166,20 @@ fn share(s: &str) -> Result<f64, String> {
 /// shapes as they are stored.
 fn run_summary(c: &serde_json::Value) -> String {
     const KEYS: [&str; 5] = ["read", "new", "changed", "unchanged", "quarantined"];
+    // A run killed before it saved any counts.
+    if c.is_null() {
+        return "(no counts saved: the run was stopped)".to_string();
+    }
     // A failed run keeps its counts under `counts`, beside the `error`.
     let counts = c.get("counts").unwrap_or(c);
     if !KEYS.iter().all(|k| counts[k].is_u64()) {
         return c.to_string();
     }
-    let mut s = KEYS
-        .iter()
-        .map(|k| format!("{k} {}", counts[k]))
+    // Every row, quarantined ones included, as the import's own summary counts them
+    // (`read` in the JSON is the good ones).
+    let rows = counts["read"].as_u64().unwrap_or(0) + counts["quarantined"].as_u64().unwrap_or(0);
+    let mut s = std::iter::once(format!("rows {rows}"))
+        .chain(KEYS[1..].iter().map(|k| format!("{k} {}", counts[k])))
         .collect::<Vec<_>>()
         .join(", ");
     // Runs before the rule have no `older`; most runs have none.
@@ -168,7 +190,7 @@ fn run_summary(c: &serde_json::Value) -> String {
         .as_array()
         .map_or(0, |f| f.iter().filter(|f| !f["error"].is_null()).count());
     if unreadable > 0 {
-        s.push_str(&format!("; {} unreadable", count(unreadable, "file")));
+        s.push_str(&format!("; {} with an error", count(unreadable, "file")));
     }
     if let Some(e) = c["error"].as_str() {
         s.push_str(&format!("; error: {e}"));

@@ -370,17 +370,21 @@ impl SodaClient {
     }
 }
 
-/// The governor quota for a rate in requests per second; `None` for no limit.
+/// The governor quota for a rate in requests per second; `None` for no limit. Requests
+/// are spaced evenly, without a burst: `Quota::per_second(4)` alone lets 4 go at once and
+/// 4 more within the first second, so a harvest's opening requests (metadata, counts)
+/// went at twice the rate asked.
 fn rate_quota(rate: f64) -> Option<Quota> {
     if rate.is_nan() || rate <= 0.0 || !rate.is_finite() {
         return None;
     }
-    if rate >= 1.0 {
+    let period = if rate >= 1.0 {
         let n = NonZeroU32::new(rate.round().min(u32::MAX as f64) as u32)?;
-        Some(Quota::per_second(n))
+        Duration::from_secs(1) / n.get()
     } else {
-        Quota::with_period(Duration::from_secs_f64(1.0 / rate))
-    }
+        Duration::from_secs_f64(1.0 / rate)
+    };
+    Quota::with_period(period).map(|q| q.allow_burst(NonZeroU32::MIN))
 }
 
 fn retryable(s: StatusCode) -> bool {

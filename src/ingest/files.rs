@@ -121,16 +121,23 @@ fn import_one(
     // Parsing and normalising run on their own thread; writing stays here.
     let handle = std::thread::Builder::new()
         .name("secop-reader".into())
-        .spawn(move || {
+        .spawn(move || -> Option<(u64, String)> {
             let mut batch = Vec::with_capacity(BATCH);
+            // Where and why the file ended early, if it did (a truncated download).
+            let mut cut = None;
             for rec in src {
                 let item = match rec.row {
                     Ok(row) => prepare(ds, &row),
-                    Err(reason) => Err(Rejected {
-                        dataset: Some(ds.id()),
-                        reason,
-                        raw: rec.raw,
-                    }),
+                    Err(reason) => {
+                        if reader::ends_the_file(&reason) {
+                            cut = Some((rec.line, reason.clone()));
+                        }
+                        Err(Rejected {
+                            dataset: Some(ds.id()),
+                            reason,
+                            raw: rec.raw,
+                        })
+                    }
                 };
                 batch.push(Prepared {
                     source: reader_source.clone(),
@@ -144,12 +151,13 @@ fn import_one(
                         .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
                         .is_err()
                 {
-                    return;
+                    return cut;
                 }
             }
             if !batch.is_empty() {
                 let _ = tx.send(batch);
             }
+            cut
         })
         .map_err(Error::Io)?;
     let mut counts = Counts::default();
@@ -158,14 +166,31 @@ fn import_one(
         counts.add(&c);
         progress.advance(bytes.load(Ordering::Relaxed), &counts);
     }
-    handle
+    let cut = handle
         .join()
         .map_err(|_| Error::Other(format!("{}: the reader thread panicked", path.display())))?;
+    let error = match cut {
+        // The rows before the cut are imported; the rest of the file is lost to the
+        // download, not to us: say so, so that nobody takes a part for the whole.
+        Some((line, reason)) => Some(format!(
+            "{}: the file ends early, at line {line} ({reason}): {} before it {} imported; it looks cut short, download it again",
+            path.display(),
+            match counts.read {
+                1 => "the row".to_string(),
+                n => format!("the {n} rows"),
+            },
+            if counts.read == 1 { "is" } else { "are" }
+        )),
+        None if counts.read + counts.quarantined == 0 => {
+            Some(format!("{}: no rows after the header row", path.display()))
+        }
+        None => None,
+    };
     Ok(FileReport {
         path: path.to_path_buf(),
         dataset: Some(ds.id().to_string()),
         format: Some(format.name().to_string()),
         counts,
-        error: None,
+        error,
     })
 }

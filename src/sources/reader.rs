@@ -153,6 +153,7 @@ pub fn open(path: &Path, dataset: Option<&'static dyn Dataset>) -> Result<FileSo
         b'{' => Format::JsonLines,
         _ => Format::Csv,
     };
+    not_a_data_file(path, reader.fill_buf().unwrap_or_default(), format)?;
     let (dataset, records): (
         &'static dyn Dataset,
         Box<dyn Iterator<Item = Record> + Send>,
@@ -170,6 +171,76 @@ pub fn open(path: &Path, dataset: Option<&'static dyn Dataset>) -> Result<FileSo
         progress,
         size,
     })
+}
+
+/// Says what a file is when it is text no reader here takes, from its first bytes: UTF-16
+/// (a spreadsheet's "Unicode text"), binary, one JSON object spread over several lines,
+/// or OCDS. Without this each got a misleading "unknown columns" or "no JSON object".
+fn not_a_data_file(path: &Path, head: &[u8], format: Format) -> Result<()> {
+    if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
+        return Err(Error::file(
+            path,
+            "UTF-16 text: save the file as UTF-8 (\"CSV UTF-8\" in a spreadsheet) and import it again",
+        ));
+    }
+    let sample = &head[..head.len().min(8192)];
+    // NUL bytes, or control bytes in what is not UTF-8 (latin-1 text has none of those).
+    let controls = sample.iter().filter(|b| **b < 0x09).count();
+    if sample.contains(&0) || (std::str::from_utf8(sample).is_err() && controls > 8) {
+        return Err(Error::file(
+            path,
+            "not a text file: give a CSV or JSON file (gzipped or not) of a datos.gov.co dataset",
+        ));
+    }
+    let first_line = sample.split(|b| *b == b'\n').next().unwrap_or_default();
+    if format == Format::JsonLines && first_line.trim_ascii() == b"{" {
+        let text = String::from_utf8_lossy(sample);
+        return Err(Error::file(
+            path,
+            if text.contains("\"ocid\"") || text.contains("\"releases\"") {
+                "an OCDS release or package: secop-bridge reads the datos.gov.co datasets (SODA JSON, JSON lines, CSV), and writes OCDS with `secop export --format ocds`"
+            } else {
+                "one JSON object over several lines: give a JSON array of rows ([{…}, {…}]) or one object a line (JSON lines)"
+            },
+        ));
+    }
+    Ok(())
+}
+
+/// The dataset of a file's columns: the one asked for with `--dataset`, which must have
+/// its key column there (else every row would be quarantined as "missing key"), or the
+/// one the columns match.
+fn dataset_of(
+    path: &Path,
+    asked: Option<&'static dyn Dataset>,
+    columns: &[String],
+) -> Result<&'static dyn Dataset> {
+    let Some(ds) = asked else {
+        return datasets::detect(columns).ok_or_else(|| unknown_format(path, columns));
+    };
+    let mapped: Vec<String> = columns.iter().map(|c| map_column(ds, c)).collect();
+    match ds
+        .signature()
+        .iter()
+        .find(|s| !mapped.iter().any(|m| m == *s))
+    {
+        None => Ok(ds),
+        Some(missing) => Err(Error::file(
+            path,
+            format!(
+                "--dataset {}: the file has no column {missing}, the key of that dataset{}",
+                ds.id(),
+                match datasets::detect(columns) {
+                    Some(d) => format!(
+                        "; its columns are those of {} ({}): leave --dataset out",
+                        d.id(),
+                        d.source_name()
+                    ),
+                    None => String::new(),
+                }
+            ),
+        )),
+    }
 }
 
 fn unknown_format(path: &Path, columns: &[String]) -> Error {
@@ -225,10 +296,7 @@ fn csv_records(
         Err(e) => return Err(Error::file(path, format!("not readable as CSV: {e}"))),
     }
     let names: Vec<String> = header.iter().map(decode).collect();
-    let ds = match dataset {
-        Some(d) => d,
-        None => datasets::detect(&names).ok_or_else(|| unknown_format(path, &names))?,
-    };
+    let ds = dataset_of(path, dataset, &names)?;
     let keep: Vec<usize> = (0..names.len())
         .filter(|&i| !is_index_column(&names[i]))
         .collect();
@@ -297,6 +365,14 @@ fn csv_records(
     Ok((ds, Box::new(StopAfterIoError::new(iter))))
 }
 
+/// Whether a record's error ends its file: an I/O error such as a truncated gzip, after
+/// which nothing more can be read.
+pub fn ends_the_file(reason: &str) -> bool {
+    reason.contains("I/O error")
+        || reason.contains("truncated")
+        || reason.contains("unexpected end")
+}
+
 /// Stops an iterator after an I/O error so that a truncated file gives one error, not a
 /// loop of them.
 struct StopAfterIoError<I> {
@@ -318,9 +394,7 @@ impl<I: Iterator<Item = Record>> Iterator for StopAfterIoError<I> {
         }
         let r = self.inner.next()?;
         if let Err(msg) = &r.row
-            && (msg.contains("I/O error")
-                || msg.contains("truncated")
-                || msg.contains("unexpected end"))
+            && ends_the_file(msg)
         {
             self.done = true;
         }
@@ -576,9 +650,8 @@ fn json_records(
 )> {
     // Look ahead to the first object to detect the dataset; keep what was read.
     let mut ahead: Vec<JsonItem> = Vec::new();
-    let ds = match dataset {
-        Some(d) => d,
-        None => loop {
+    let ds = {
+        loop {
             match items.next() {
                 None => {
                     if ahead.is_empty() {
@@ -597,15 +670,14 @@ fn json_records(
                     ahead.push(item);
                     if let Some(obj) = keys {
                         let cols: Vec<String> = obj.keys().cloned().collect();
-                        break datasets::detect(&cols)
-                            .ok_or_else(|| unknown_format(path, &cols))?;
+                        break dataset_of(path, dataset, &cols)?;
                     }
                     if ahead.len() > 100 {
                         return Err(Error::file(path, "no JSON object in the first 100 records"));
                     }
                 }
             }
-        },
+        }
     };
     let mut builder = JsonRowBuilder::new(Some(ds));
     let iter = ahead

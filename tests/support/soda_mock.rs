@@ -362,6 +362,8 @@ pub struct Seen {
     pub user_agent: Option<String>,
     /// The status answered (0 for a dropped connection).
     pub status: u16,
+    /// When the request arrived.
+    pub at: std::time::Instant,
 }
 
 /// State shared with the handlers.
@@ -563,6 +565,7 @@ fn log(
         app_token: h("x-app-token"),
         user_agent: h("user-agent"),
         status,
+        at: std::time::Instant::now(),
     });
 }
 

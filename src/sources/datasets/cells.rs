@@ -24,6 +24,24 @@ impl<'a> Cells<'a> {
         self.row.get(col).filter(|v| !normalize::is_placeholder(v))
     }
 
+    /// An entity code as the API writes it: the web export's thousands commas
+    /// (`700,610,157`) dropped, any other code kept as it is.
+    pub fn code(&self, col: &str) -> Option<String> {
+        let v = self.raw(col)?.trim();
+        let mut parts = v.split(',');
+        let first = parts.next().unwrap_or("");
+        let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+        let grouped = v.contains(',')
+            && (1..=3).contains(&first.len())
+            && digits(first)
+            && parts.all(|p| p.len() == 3 && digits(p));
+        Some(if grouped {
+            v.replace(',', "")
+        } else {
+            v.to_string()
+        })
+    }
+
     /// A required identifier.
     pub fn key(&self, col: &'static str) -> Result<&'a str, RowError> {
         self.raw(col).ok_or(RowError::MissingKey(col))

@@ -286,7 +286,7 @@ impl Dataset for Secop1Procesos {
                 name: prose("nombre_entidad").unwrap_or_default(),
                 nit,
                 nit_raw,
-                code: c.raw("c_digo_de_la_entidad").map(str::to_string),
+                code: c.code("c_digo_de_la_entidad"),
                 department,
                 municipality,
                 order: c.text("orden_entidad").or_else(|| c.text("nivel_entidad")),

@@ -277,7 +277,7 @@ impl Dataset for Secop2Contratos {
                 name: c.text("nombre_entidad").unwrap_or_default(),
                 nit,
                 nit_raw,
-                code: c.raw("codigo_entidad").map(str::to_string),
+                code: c.code("codigo_entidad"),
                 department,
                 municipality,
                 order: c.text("orden"),
@@ -372,6 +372,7 @@ mod tests {
         let row = Row::from_pairs([
             ("nombre_entidad", "MUNICIPIO DE ABEJORRAL"),
             ("nit_entidad", "890,981,195"),
+            ("codigo_entidad", "700,610,157"),
             ("departamento", "Antioquia"),
             ("ciudad", "Abejorral"),
             ("proceso_de_compra", "CO1.BDOS.7070466"),
@@ -388,6 +389,8 @@ mod tests {
         assert_eq!(f.strong_key.as_deref(), Some("secop2:CO1.BDOS.7070466"));
         let p = &f.process;
         assert_eq!(p.buyer.nit.as_deref(), Some("890981195"));
+        // The web export's thousands commas, gone as in the API's own CSV.
+        assert_eq!(p.buyer.code.as_deref(), Some("700610157"));
         assert_eq!(
             p.buyer.municipality.as_ref().unwrap().code.as_deref(),
             Some("05002")

@@ -261,7 +261,7 @@ impl Dataset for Secop2Procesos {
                 name: c.text("entidad").unwrap_or_default(),
                 nit,
                 nit_raw,
-                code: c.raw("codigo_entidad").map(str::to_string),
+                code: c.code("codigo_entidad"),
                 department,
                 municipality,
                 order: c.text("ordenentidad"),
