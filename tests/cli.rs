@@ -431,7 +431,7 @@ fn files_that_are_not_what_they_seem_are_named_for_what_they_are() {
     let (ok, err) = import("cut.csv.gz", &gz[..gz.len() * 2 / 3], &[]);
     assert!(ok, "{err}");
     assert!(
-        err.contains("cut.csv.gz: the file ends early, at line")
+        err.contains("cut.csv.gz: the file ends early, after line")
             && err.contains("download it again"),
         "{err}"
     );
@@ -792,4 +792,31 @@ fn serve_rebuilds_an_index_of_another_version_or_one_that_missed_writes() {
     secop_ok(dir, &["import", abejorral.to_str().unwrap()]);
     assert!(total(dir, &[""]) > want);
     assert_eq!(total(dir, &["combustible", "--department", "97"]), hits);
+
+    // Rows normalised by older rules (a state from before rules were versioned): serve
+    // rebuilds the documents from the stored rows, once.
+    let all = total(dir, &[""]);
+    let rules = || {
+        secop_bridge::state::State::open(dir)
+            .unwrap()
+            .rules()
+            .unwrap()
+    };
+    assert_eq!(rules(), secop_bridge::normalize::RULES);
+    secop_bridge::state::State::open(dir)
+        .unwrap()
+        .set_meta("rules", "1")
+        .unwrap();
+    let (srv, url, said) = start_secop(dir);
+    assert!(
+        said.iter()
+            .any(|l| l.contains("normalised by an older version of secop; rebuilding")),
+        "{said:?}"
+    );
+    assert_eq!(docs(&url), all);
+    drop(srv);
+    assert_eq!(rules(), secop_bridge::normalize::RULES);
+    let (srv, _, said) = start_secop(dir);
+    assert!(!said.iter().any(|l| l.contains("rebuilding")), "{said:?}");
+    drop(srv);
 }

@@ -188,7 +188,7 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
         }
         if total.quarantined > 0 {
             eprintln!(
-                "{} quarantined with their reason: see `secop stats --quarantine`",
+                "{} quarantined with the reason: see `secop stats --quarantine`",
                 super::output::count(total.quarantined as usize, "row")
             );
         }

@@ -69,6 +69,29 @@ fn bring_up_to_date(dir: &Path) -> anyhow::Result<()> {
         r => r?,
     };
     let state = State::open(dir)?;
+    if state.rules()? < crate::normalize::RULES {
+        eprintln!(
+            "{}: the stored rows were normalised by an older version of secop; rebuilding the index with this version's rules…",
+            dir.display()
+        );
+        drop(index);
+        drop(state);
+        match super::stats::rebuild_index(dir) {
+            Ok(_) => return Ok(()),
+            // Another process is writing: serve as it is; a later start rebuilds.
+            Err(e)
+                if e.downcast_ref::<crate::Error>()
+                    .is_some_and(|e| matches!(e, crate::Error::Busy(_))) =>
+            {
+                eprintln!(
+                    "another secop is writing to {}: the rebuild waits for the next start",
+                    dir.display()
+                );
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        }
+    }
     match crate::ingest::catch_up(&state, &index) {
         Ok(true) => eprintln!(
             "the index had missed the last writes of an interrupted run: brought up to date"

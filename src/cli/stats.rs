@@ -75,7 +75,12 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
         n => writeln!(out, " (secop compact would merge {n} of them)")?,
     }
     if let Some(q) = v.get("quarantined") {
-        writeln!(out, "quarantined  {q} rows (secop stats --quarantine)")?;
+        let n = q.as_u64().unwrap_or(0) as usize;
+        writeln!(
+            out,
+            "quarantined  {} (secop stats --quarantine)",
+            count(n, "row")
+        )?;
     }
     if let Some(sources) = v["harvest"].as_array().filter(|h| !h.is_empty()) {
         writeln!(

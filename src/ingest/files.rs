@@ -123,14 +123,16 @@ fn import_one(
         .name("secop-reader".into())
         .spawn(move || -> Option<(u64, String)> {
             let mut batch = Vec::with_capacity(BATCH);
-            // Where and why the file ended early, if it did (a truncated download).
+            // Where and why the file ended early, if it did (a truncated download): the
+            // last line read before the cut (a gzip error knows no line of its own).
             let mut cut = None;
+            let mut last_line = 0;
             for rec in src {
                 let item = match rec.row {
                     Ok(row) => prepare(ds, &row),
                     Err(reason) => {
                         if reader::ends_the_file(&reason) {
-                            cut = Some((rec.line, reason.clone()));
+                            cut = Some((rec.line.max(last_line), reason.clone()));
                         }
                         Err(Rejected {
                             dataset: Some(ds.id()),
@@ -139,6 +141,7 @@ fn import_one(
                         })
                     }
                 };
+                last_line = last_line.max(rec.line);
                 batch.push(Prepared {
                     source: reader_source.clone(),
                     line: Some(rec.line),
@@ -173,7 +176,7 @@ fn import_one(
         // The rows before the cut are imported; the rest of the file is lost to the
         // download, not to us: say so, so that nobody takes a part for the whole.
         Some((line, reason)) => Some(format!(
-            "{}: the file ends early, at line {line} ({reason}): {} before it {} imported; it looks cut short, download it again",
+            "{}: the file ends early, after line {line} ({reason}): {} before it {} imported; it looks cut short, download it again",
             path.display(),
             match counts.read {
                 1 => "the row".to_string(),

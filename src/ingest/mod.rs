@@ -593,6 +593,7 @@ pub fn reindex(state: &State, index: &SecopIndex, progress: impl Fn(u64)) -> Res
     writer.commit(g)?;
     state.clear_pending(g)?;
     writer.finish()?;
+    state.set_rules_current()?;
     Ok(n)
 }
 

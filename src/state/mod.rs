@@ -249,9 +249,10 @@ impl State {
                         "this state database was written by an older version of secop; import again into a new data directory",
                     ));
                 }
+                // A new state: its documents will all be built with these rules.
                 conn.execute(
-                    "INSERT INTO meta(key, value) VALUES ('schema', ?1)",
-                    [SCHEMA_VERSION],
+                    "INSERT INTO meta(key, value) VALUES ('schema', ?1), ('rules', ?2)",
+                    [SCHEMA_VERSION, &crate::normalize::RULES.to_string()],
                 )?;
             }
             Some(other) => {
@@ -335,6 +336,20 @@ impl State {
         if !self.conn.is_autocommit() {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
+    }
+
+    /// The version of the normalisation rules the index's documents were built with
+    /// ([`crate::normalize::RULES`]); 1 for a state written before versions were recorded.
+    pub fn rules(&self) -> Result<u32> {
+        Ok(self
+            .meta("rules")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1))
+    }
+
+    /// Records that every document was rebuilt with this version's rules.
+    pub fn set_rules_current(&self) -> Result<()> {
+        self.set_meta("rules", &crate::normalize::RULES.to_string())
     }
 
     /// A value of the `meta` table.
