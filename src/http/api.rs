@@ -172,7 +172,6 @@ pub async fn process(
     }
 }
 
-/// A query string that does not even parse as `key=value` pairs.
 /// Checks the names of an API request's parameters: each known (the search parameters and
 /// `extra`) and given once. A misspelt filter (`deparment=05`) would otherwise be ignored
 /// and answer every process; a repeated one would fail with the deserializer's English.
@@ -225,6 +224,7 @@ pub fn check_names(uri: &Uri, extra: &[&str]) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A query string that does not even parse as `key=value` pairs.
 pub(crate) fn unreadable_query(e: serde_urlencoded::de::Error) -> ApiError {
     ApiError::bad_request(crate::Message::new(
         format!("cannot read the query string: {e}"),

@@ -1,7 +1,7 @@
 //! The tantivy index: one document per process.
 //!
 //! * [`schema`]: the fields, what each is for, and the Spanish analyzer.
-//! * [`document`]: a [`Process`](crate::model::Process) turned into a tantivy document.
+//! * [`document`]: a [`Process`] turned into a tantivy document.
 //! * [`packed`]: the six facet values of a process in one integer.
 //! * [`SecopIndex`]: opening, writing (with a commit payload that ties the index to the
 //!   state database's generation), and reading.

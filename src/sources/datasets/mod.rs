@@ -3,7 +3,7 @@
 //! A dataset knows its columns (API field name and the web UI's display name), the column
 //! that keys its rows, the date a harvest pages on, and how to turn one row into a
 //! [`Fragment`]: its share of a [`Process`]. Fragments of one process are merged by
-//! [`crate::ingest::assemble`].
+//! [`crate::ingest::assemble()`].
 
 mod cells;
 pub mod secop1_detalle;

@@ -4,7 +4,7 @@
 //! [`crate::enrich::page::DetailPage::to_row`]) and stores it like any other row, so that it
 //! is crash-safe, deduplicated by content hash and re-normalisable. This module turns that
 //! row into an enrichment [`Fragment`]: it fills what the open data left empty (status,
-//! modality, closing date, …), never overrides it (see [`crate::ingest::assemble`]), adds
+//! modality, closing date, …), never overrides it (see [`crate::ingest::assemble()`]), adds
 //! identifiers that search finds (BPIN, CDP, the contact's e-mail and domain, the linked
 //! contracts' numbers), and carries everything else in [`Process::enrichment`]: a flat-ish
 //! JSON object keyed by readable Spanish labels, with a `contratos` array.
