@@ -415,6 +415,34 @@ fn a_field_renamed_between_runs_is_warned_about_and_kept() {
 }
 
 #[test]
+fn a_renamed_date_field_stops_before_any_window() {
+    // The field the windows are ranges of: a server that ignored it would hand every row
+    // over as undated; the harvest says what happened and changes nothing.
+    let mock = fixture_mock();
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = options(&mock);
+    o.sources = vec![datasets::by_name("secop2-procesos").unwrap()];
+    let (r1, _) = run(dir.path(), &o);
+    assert!(r1.error.is_none());
+    let before = documents(dir.path());
+    mock.rename_field(
+        "p6dx-8zbt",
+        "fecha_de_publicacion_del",
+        "fecha_publicacion_proceso",
+    );
+    let (r2, _) = run(dir.path(), &o);
+    let e = r2.error.unwrap_or_default();
+    assert!(
+        e.contains("\"fecha_de_publicacion_del\"")
+            && e.contains("renamed to \"fecha_publicacion_proceso\"?")
+            && e.contains("the index is unchanged"),
+        "{e}"
+    );
+    assert_eq!(r2.sources[0].fetched, 0);
+    assert_same_documents(&documents(dir.path()), &before);
+}
+
+#[test]
 fn client_errors_stop_at_once_with_a_clear_message() {
     for (status, words) in [(403, "app token"), (400, "refused"), (401, "app token")] {
         let mock = fixture_mock();

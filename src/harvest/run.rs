@@ -320,6 +320,21 @@ impl Harvester<'_> {
             Ok(Some(f)) => {
                 let d = drift::compare(&expected, &f, against_last);
                 self.warn_drift(name, &d, &mut warned);
+                // Every window is a range of the event date: without that field the
+                // portal refuses the queries, or (a lenient server) matches every row as
+                // undated. Stop before any, and say which field.
+                let date = ds.date_column();
+                if !f.contains(date) {
+                    let new = d
+                        .renamed
+                        .iter()
+                        .find(|(old, _)| old == date)
+                        .map(|(_, new)| format!(" (renamed to {new:?}?)"))
+                        .unwrap_or_default();
+                    return Err(Error::Remote(format!(
+                        "the dataset no longer has the field {date:?} the harvest reads by date{new}; nothing was fetched, the index is unchanged"
+                    )));
+                }
                 r.drift = d;
                 served = f;
             }
