@@ -351,17 +351,6 @@ pub(crate) fn link_with(p: &SearchParams, change: impl FnOnce(&mut SearchParams)
     }
 }
 
-fn current(v: &Option<String>) -> Vec<String> {
-    v.as_deref()
-        .map(|s| {
-            s.split(',')
-                .map(|x| x.trim().to_string())
-                .filter(|x| !x.is_empty())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Facet values shown before "Ver más".
 const FACET_SHOWN: usize = 8;
 
@@ -531,20 +520,18 @@ fn search_form(p: &SearchParams) -> Markup {
             .filter(|x| !x.is_empty())
             .map(str::to_string)
     };
+    // The one value a filter holds, split as the search splits it (a department's own
+    // name may hold a comma).
     let one = |v: &Option<String>, norm: &dyn Fn(&str) -> Option<String>| -> Option<String> {
-        let c = current(v);
-        (c.len() == 1).then(|| norm(&c[0])).flatten()
+        let mut c = places(v.as_deref()?, norm).ok()?;
+        (c.len() == 1).then(|| c.pop()).flatten()
     };
     let platform = one(&p.platform, &|x| {
         Platform::parse(x).map(|p| p.code().into())
     });
-    // Split as the search does: a department's own name may hold a comma.
-    let department = p
-        .department
-        .as_deref()
-        .and_then(|v| places(v, |x| d.find_department(x).map(|d| d.code.clone())).ok())
-        .filter(|c| c.len() == 1)
-        .and_then(|mut c| c.pop());
+    let department = one(&p.department, &|x| {
+        d.find_department(x).map(|d| d.code.clone())
+    });
     let modality = one(&p.modality, &|x| {
         Modality::from_code(x).map(|m| m.code().into())
     });
@@ -690,10 +677,11 @@ fn hit_html(h: &Hit, back: &str) -> Markup {
                             span aria-hidden="true" { " ↗" }
                         }
                     } @else {
+                        @let hint = search_hint(p);
                         a.external href=(platform_link(p)) rel="noopener noreferrer"
-                          title={ "SECOP II no da un enlace directo a este proceso: busque " (search_hint(p)) } {
+                          title={ "SECOP II no da un enlace directo a este proceso: busque " (hint) } {
                             "Buscar en " (platform)
-                            span.visually-hidden { " (busque " (search_hint(p)) ")" }
+                            span.visually-hidden { " (busque " (hint) ")" }
                             span aria-hidden="true" { " ↗" }
                         }
                     }
