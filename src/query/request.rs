@@ -169,6 +169,18 @@ impl Sort {
                 ));
             }
         };
+        // Relevance has one direction: the least relevant hit first is not an order anyone
+        // reads, and taking `relevance_asc` as best first would answer something else.
+        if by == SortBy::Relevance && dir == Some(false) {
+            return Err(Error::invalid(
+                format!(
+                    "sort {s:?}: relevance only sorts best first; use relevance, or date, value or deadline with _asc"
+                ),
+                format!(
+                    "orden «{s}»: la relevancia solo ordena de la mejor a la peor; use relevance, o date, value o deadline con _asc"
+                ),
+            ));
+        }
         // Dates and values read newest/largest first; deadlines soonest first.
         let default_desc = !matches!(by, SortBy::Deadline);
         Ok(Sort {
@@ -850,6 +862,12 @@ mod tests {
         );
         let s = p(&[("sort", "deadline")]).unwrap();
         assert!(!s.sort.desc);
+        // Relevance is best first however it is spelt with its one direction.
+        for given in ["relevance", "relevance_desc", "-relevance", "Relevancia"] {
+            let s = p(&[("q", "vías"), ("sort", given)]).unwrap();
+            assert_eq!(s.sort.by, SortBy::Relevance, "{given}");
+            assert!(s.sort.desc, "{given}");
+        }
         let s = p(&[("nit", "890.981.195-1")]).unwrap();
         assert_eq!(s.filters, vec![Filter::Nit(vec!["890981195".into()])]);
         // As the web exports write it, with thousands commas; and lists of NITs.
@@ -875,6 +893,8 @@ mod tests {
             (vec![("max_value", "mucho")], "whole number"),
             (vec![("per_page", "500")], "per_page"),
             (vec![("sort", "popularity")], "unknown sort"),
+            (vec![("sort", "relevance_asc")], "best first"),
+            (vec![("sort", "score asc")], "best first"),
             (vec![("platform", "secop3")], "unknown platform"),
             (vec![("q", "(obra civil")], "unbalanced"),
             (vec![("q", "\"obra civil")], "unbalanced"),
