@@ -320,7 +320,8 @@ fn bad_rows_are_quarantined_and_the_rest_goes_on() {
     let csv = write(
         d.path(),
         "mixed.csv",
-        "id_contrato,nombre_entidad,valor_del_contrato\nCO1.PCCNTR.1,ALCALDIA X,100\nCO1.PCCNTR.2,ALCALDIA Y\nCO1.PCCNTR.3,ALCALDIA Z,300\n",
+        // CRLF, as the API's CSV downloads end their lines.
+        "id_contrato,nombre_entidad,valor_del_contrato\r\nCO1.PCCNTR.1,ALCALDIA X,100\r\nCO1.PCCNTR.2,ALCALDIA Y\r\nCO1.PCCNTR.3,ALCALDIA Z,300\r\n,ALCALDIA W,400\r\n",
     );
     let out = secop(
         d.path(),
@@ -338,7 +339,7 @@ fn bad_rows_are_quarantined_and_the_rest_goes_on() {
     );
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["total"]["read"], 4);
-    assert_eq!(r["total"]["quarantined"], 4);
+    assert_eq!(r["total"]["quarantined"], 5);
     // The good rows around the bad ones are there.
     assert_eq!(
         secop_json(d.path(), &["show", "CO1.BDOS.99"])["key"],
@@ -374,14 +375,24 @@ fn bad_rows_are_quarantined_and_the_rest_goes_on() {
         all.contains("mixed.csv:3 wrong column count: expected 3, found 2"),
         "{all}"
     );
+    assert!(
+        all.contains("mixed.csv:5 missing key: column id_contrato"),
+        "{all}"
+    );
     // `secop stats` sums the run up in words.
     let out = secop(d.path(), &["stats"]);
     let text = String::from_utf8_lossy(&out.stdout);
     let run = text.lines().find(|l| l.contains(" import ")).unwrap_or("");
     assert!(
-        run.contains("rows 8, new ") && run.ends_with("quarantined 4"),
+        run.contains("rows 9, new ") && run.ends_with("quarantined 5"),
         "{text}"
     );
+    // Imported again, the same bad rows are not listed twice.
+    let again = secop_json(d.path(), &["import", f.to_str().unwrap()]);
+    assert_eq!(again["total"]["quarantined"], 3);
+    let q = secop_json(d.path(), &["stats", "--quarantine"]);
+    assert_eq!(q.as_array().unwrap().len(), 5, "{q}");
+    assert_eq!(secop_json(d.path(), &["stats"])["quarantined"], 5);
 }
 
 #[test]

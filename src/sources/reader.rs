@@ -130,6 +130,8 @@ pub fn open(path: &Path, dataset: Option<&'static dyn Dataset>) -> Result<FileSo
         Box::new(raw)
     };
     let mut reader = reader;
+    // Blank lines skipped before the data, so that line numbers stay the file's.
+    let mut skipped_lines = 0u64;
     let first = loop {
         let buf = reader
             .fill_buf()
@@ -146,6 +148,7 @@ pub fn open(path: &Path, dataset: Option<&'static dyn Dataset>) -> Result<FileSo
         if skip == 0 {
             break buf[0];
         }
+        skipped_lines += buf[..skip].iter().filter(|b| **b == b'\n').count() as u64;
         reader.consume(skip);
     };
     let format = match first {
@@ -161,6 +164,14 @@ pub fn open(path: &Path, dataset: Option<&'static dyn Dataset>) -> Result<FileSo
         Format::Csv => csv_records(path, reader, dataset)?,
         Format::JsonLines => json_records(path, Box::new(JsonLines::new(reader)), dataset)?,
         Format::JsonArray => json_records(path, Box::new(JsonArrayElements::new(reader)), dataset)?,
+    };
+    let records: Box<dyn Iterator<Item = Record> + Send> = if skipped_lines == 0 {
+        records
+    } else {
+        Box::new(records.map(move |mut r| {
+            r.line += skipped_lines;
+            r
+        }))
     };
     Ok(FileSource {
         path: path.to_path_buf(),
@@ -284,14 +295,22 @@ fn csv_records(
     &'static dyn Dataset,
     Box<dyn Iterator<Item = Record> + Send>,
 )> {
+    let mut reader = reader;
+    let delimiter = delimiter_of(reader.fill_buf().unwrap_or_default());
+    // Records end at a line feed and a carriage return before it is cut off here: with
+    // the csv crate's CRLF terminator, each record after a CRLF line says the line before
+    // its own (the line feed is counted when the next record starts), so quarantined rows
+    // of a Windows file were filed one line too early.
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .delimiter(delimiter)
+        .terminator(csv::Terminator::Any(b'\n'))
         .buffer_capacity(1 << 16)
         .from_reader(reader);
     let mut header = csv::ByteRecord::new();
     match rdr.read_byte_record(&mut header) {
-        Ok(true) => {}
+        Ok(true) => strip_cr(&mut header),
         Ok(false) => return Err(Error::file(path, "the file is empty")),
         Err(e) => return Err(Error::file(path, format!("not readable as CSV: {e}"))),
     }
@@ -311,6 +330,7 @@ fn csv_records(
                 Ok(false) => return None,
                 Ok(true) => {
                     let line = rec.position().map_or(0, |p| p.line());
+                    strip_cr(&mut rec);
                     if rec.len() == 1 && rec.get(0).is_some_and(|f| f.trim_ascii().is_empty()) {
                         continue; // a blank line
                     }
@@ -363,6 +383,35 @@ fn csv_records(
         }
     });
     Ok((ds, Box::new(StopAfterIoError::new(iter))))
+}
+
+/// The field separator of a CSV file, from its header line: a comma, or the semicolon
+/// that spreadsheets set to Spanish (Colombian) conventions write, or a tab. Column names
+/// hold none of them, so the most frequent one separates.
+fn delimiter_of(head: &[u8]) -> u8 {
+    let line = head.split(|b| *b == b'\n').next().unwrap_or_default();
+    let count = |c: u8| line.iter().filter(|b| **b == c).count();
+    let (commas, semicolons, tabs) = (count(b','), count(b';'), count(b'\t'));
+    if tabs > commas && tabs > semicolons {
+        b'\t'
+    } else if semicolons > commas {
+        b';'
+    } else {
+        b','
+    }
+}
+
+/// Cuts the carriage return of a CRLF line off the record's last field (records end at the
+/// line feed, see [`csv_records`]); one inside a quoted field stays.
+fn strip_cr(rec: &mut csv::ByteRecord) {
+    let n = rec.len();
+    if let Some(last) = rec.get(n.wrapping_sub(1))
+        && let Some(kept) = last.strip_suffix(b"\r")
+    {
+        let kept = kept.to_vec();
+        rec.truncate(n - 1);
+        rec.push_field(&kept);
+    }
 }
 
 /// Whether a record's error ends its file: an I/O error such as a truncated gzip, after
@@ -801,6 +850,48 @@ mod tests {
             "wrong column count: expected 4, found 3"
         );
         assert_eq!(recs[1].line, 3);
+    }
+
+    #[test]
+    fn crlf_and_mixed_line_endings_keep_the_file_line_numbers() {
+        // The API's CSV downloads end their lines with CRLF; a file edited by hand mixes
+        // both. Each quarantined row must name its own line.
+        let text = "\n\nnombre_entidad,id_contrato,fecha_de_firma\r\nA,CO1.PCCNTR.1,\r\nSOLO,DOS\nB,,\r\n\r\nC,CO1.PCCNTR.3,\"x\"\r\n";
+        let (_d, p) = write("crlf.csv", text.as_bytes(), false);
+        let recs: Vec<Record> = open(&p, None).unwrap().collect();
+        let lines: Vec<u64> = recs.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [4, 5, 6, 8]);
+        assert!(
+            recs[1]
+                .row
+                .as_ref()
+                .unwrap_err()
+                .contains("wrong column count")
+        );
+        let row = recs[0].row.as_ref().unwrap();
+        assert_eq!(row.get("fecha_de_firma").unwrap_or_default(), "");
+        assert_eq!(
+            recs[3].row.as_ref().unwrap().get("fecha_de_firma"),
+            Some("x")
+        );
+    }
+
+    #[test]
+    fn semicolon_and_tab_separated_files_are_read() {
+        // A spreadsheet set to Spanish conventions saves "CSV" with semicolons.
+        for sep in [";", "\t"] {
+            let text = format!(
+                "nombre_entidad{sep}id_contrato{sep}valor_del_contrato\r\n\"ALCALDÍA; X\"{sep}CO1.PCCNTR.9{sep}1,5\r\n"
+            );
+            let (_d, p) = write("s.csv", text.as_bytes(), false);
+            let src = open(&p, None).unwrap();
+            assert_eq!(src.dataset.id(), "jbjy-vk9h");
+            let recs: Vec<Record> = src.collect();
+            let row = recs[0].row.as_ref().unwrap();
+            assert_eq!(row.get("id_contrato"), Some("CO1.PCCNTR.9"));
+            assert_eq!(row.get("nombre_entidad"), Some("ALCALDÍA; X"));
+            assert_eq!(row.get("valor_del_contrato"), Some("1,5"));
+        }
     }
 
     #[test]

@@ -71,6 +71,7 @@ CREATE TABLE IF NOT EXISTS quarantine (
     raw     TEXT,
     at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
 );
+CREATE INDEX IF NOT EXISTS quarantine_by_source ON quarantine(source, line);
 CREATE TABLE IF NOT EXISTS runs (
     id          INTEGER PRIMARY KEY,
     kind        TEXT NOT NULL,
@@ -670,7 +671,9 @@ impl State {
         Ok(v)
     }
 
-    /// Quarantines a row.
+    /// Quarantines a row. The same bad row quarantined again (a file imported twice, a
+    /// window harvested again) replaces its earlier entry, so the list and its count are
+    /// of bad rows, not of attempts.
     pub fn quarantine(
         &self,
         run_id: i64,
@@ -680,11 +683,17 @@ impl State {
         reason: &str,
         raw: Option<&str>,
     ) -> Result<()> {
+        let line = line.map(|l| l as i64);
+        self.conn
+            .prepare_cached(
+                "DELETE FROM quarantine WHERE source = ?1 AND line IS ?2 AND reason = ?3 AND raw IS ?4",
+            )?
+            .execute(params![source, line, reason, raw])?;
         self.conn
             .prepare_cached(
                 "INSERT INTO quarantine(run_id, source, line, dataset, reason, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
-            .execute(params![run_id, source, line.map(|l| l as i64), dataset, reason, raw])?;
+            .execute(params![run_id, source, line, dataset, reason, raw])?;
         Ok(())
     }
 
