@@ -191,7 +191,16 @@ pub async fn feed(State(st): State<AppState>, uri: Uri) -> Result<Response, ApiE
         .map(|w| format!(" Aviso: {}.", w.es()))
         .collect();
     let feed = Feed {
-        title: Text::plain(xml_text(&format!("SECOP I y II: {about}"))),
+        // "SECOP I y II: SECOP I" read oddly for a feed of one platform.
+        title: Text::plain(xml_text(&if params
+            .platform
+            .as_deref()
+            .is_some_and(|v| !v.trim().is_empty())
+        {
+            format!("Procesos: {about}")
+        } else {
+            format!("SECOP I y II: {about}")
+        })),
         id: self_url.clone(),
         updated,
         subtitle: Some(Text::plain(xml_text(&format!(

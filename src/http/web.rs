@@ -164,18 +164,35 @@ pub fn describe(p: &SearchParams) -> String {
     if set(&p.open).is_some_and(|x| !matches!(x, "false" | "0" | "no")) {
         parts.push("abiertos a ofertas".into());
     }
-    match (set(&p.min_value), set(&p.max_value)) {
-        (Some(a), Some(b)) => parts.push(format!("valor entre {a} y {b}")),
-        (Some(a), None) => parts.push(format!("valor desde {a}")),
-        (None, Some(b)) => parts.push(format!("valor hasta {b}")),
-        _ => {}
+    if let Some(v) = set(&p.dataset) {
+        let names: Vec<&str> = v
+            .split(',')
+            .map(|x| crate::sources::datasets::by_name(x).map_or(x, |d| d.title()))
+            .collect();
+        parts.push(format!("datos de {}", names.join(" y ")));
     }
-    match (set(&p.from), set(&p.to)) {
-        (Some(a), Some(b)) => parts.push(format!("publicados del {a} al {b}")),
-        (Some(a), None) => parts.push(format!("publicados desde {a}")),
-        (None, Some(b)) => parts.push(format!("publicados hasta {b}")),
-        _ => {}
-    }
+    // Pesos and dates as the page writes them; a value the search refuses stays as typed.
+    let pesos = |v: &str| {
+        v.replace(['_', ' '], "")
+            .parse::<i64>()
+            .map_or(v.to_string(), crate::display::format_cop)
+    };
+    let day = |v: &str| {
+        chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .map_or(v.to_string(), |d| d.format("%d/%m/%Y").to_string())
+    };
+    let range =
+        |low: Option<&str>, high: Option<&str>, what: &str, f: &dyn Fn(&str) -> String| match (
+            low, high,
+        ) {
+            (Some(a), Some(b)) => Some(format!("{what} entre {} y {}", f(a), f(b))),
+            (Some(a), None) => Some(format!("{what} desde {}", f(a))),
+            (None, Some(b)) => Some(format!("{what} hasta {}", f(b))),
+            _ => None,
+        };
+    parts.extend(range(set(&p.min_value), set(&p.max_value), "valor", &pesos));
+    parts.extend(range(set(&p.from), set(&p.to), "publicados", &day));
+    parts.extend(range(set(&p.due_from), set(&p.due_to), "cierre", &day));
     if parts.is_empty() {
         "todos los procesos".into()
     } else {
@@ -488,6 +505,36 @@ pub(crate) fn select(
     }
 }
 
+/// A select box for a filter that may hold several values (`department=05,11`, a shared
+/// link or a facet's list): the selection is one more option, the values' names joined, so
+/// that submitting the form again keeps it instead of falling back to "all".
+fn choices(
+    id: &str,
+    label: &str,
+    current: &[String],
+    mut options: Vec<(String, String)>,
+    all: &str,
+) -> Markup {
+    let selected = match current {
+        [] => None,
+        [one] => Some(one.clone()),
+        many => {
+            let name = |c: &String| {
+                options
+                    .iter()
+                    .find(|(v, _)| v == c)
+                    .map_or(c.clone(), |(_, l)| l.clone())
+            };
+            let names: Vec<String> = many.iter().map(name).collect();
+            // The search splits on commas; a name with a comma of its own stays whole there.
+            let value = many.join(",");
+            options.insert(0, (value.clone(), names.join(" o ")));
+            Some(value)
+        }
+    };
+    select(id, label, selected.as_deref(), &options, all)
+}
+
 pub(crate) fn input(
     id: &str,
     label: &str,
@@ -520,25 +567,26 @@ fn search_form(p: &SearchParams) -> Markup {
             .filter(|x| !x.is_empty())
             .map(str::to_string)
     };
-    // The one value a filter holds, split as the search splits it (a department's own
-    // name may hold a comma).
-    let one = |v: &Option<String>, norm: &dyn Fn(&str) -> Option<String>| -> Option<String> {
-        let mut c = places(v.as_deref()?, norm).ok()?;
-        (c.len() == 1).then(|| c.pop()).flatten()
+    // The values a filter holds, split as the search splits it (a department's own name
+    // may hold a comma), as codes.
+    let codes = |v: &Option<String>, norm: &dyn Fn(&str) -> Option<String>| -> Vec<String> {
+        v.as_deref()
+            .and_then(|v| places(v, norm).ok())
+            .unwrap_or_default()
     };
-    let platform = one(&p.platform, &|x| {
+    let platform = codes(&p.platform, &|x| {
         Platform::parse(x).map(|p| p.code().into())
     });
-    let department = one(&p.department, &|x| {
+    let department = codes(&p.department, &|x| {
         d.find_department(x).map(|d| d.code.clone())
     });
-    let modality = one(&p.modality, &|x| {
+    let modality = codes(&p.modality, &|x| {
         Modality::from_code(x).map(|m| m.code().into())
     });
-    let status = one(&p.status, &|x| {
+    let status = codes(&p.status, &|x| {
         Status::from_code(x).map(|m| m.code().into())
     });
-    let ctype = one(&p.contract_type, &|x| {
+    let ctype = codes(&p.contract_type, &|x| {
         ContractType::from_code(x).map(|m| m.code().into())
     });
     // Only an explicit sort: the default depends on whether there is text to rank.
@@ -589,15 +637,15 @@ fn search_form(p: &SearchParams) -> Markup {
             details.filters open[advanced] {
                 summary { "Filtros" }
                 div.grid {
-                    (select("platform", "Plataforma", platform.as_deref(),
-                        &[("secop1".into(), "SECOP I".into()), ("secop2".into(), "SECOP II".into())], "Ambas"))
-                    (select("department", "Departamento", department.as_deref(), &depts, "Todos"))
-                    (select("modality", "Modalidad", modality.as_deref(),
-                        &Modality::ALL.iter().map(|m| (m.code().to_string(), m.label().to_string())).collect::<Vec<_>>(), "Todas"))
-                    (select("status", "Estado", status.as_deref(),
-                        &Status::ALL.iter().map(|m| (m.code().to_string(), m.label().to_string())).collect::<Vec<_>>(), "Todos"))
-                    (select("contract_type", "Tipo de contrato", ctype.as_deref(),
-                        &ContractType::ALL.iter().map(|m| (m.code().to_string(), m.label().to_string())).collect::<Vec<_>>(), "Todos"))
+                    (choices("platform", "Plataforma", &platform,
+                        vec![("secop1".into(), "SECOP I".into()), ("secop2".into(), "SECOP II".into())], "Ambas"))
+                    (choices("department", "Departamento", &department, depts, "Todos"))
+                    (choices("modality", "Modalidad", &modality,
+                        Modality::ALL.iter().map(|m| (m.code().to_string(), m.label().to_string())).collect(), "Todas"))
+                    (choices("status", "Estado", &status,
+                        Status::ALL.iter().map(|m| (m.code().to_string(), m.label().to_string())).collect(), "Todos"))
+                    (choices("contract_type", "Tipo de contrato", &ctype,
+                        ContractType::ALL.iter().map(|m| (m.code().to_string(), m.label().to_string())).collect(), "Todos"))
                     (input("unspsc", "Código UNSPSC (prefijo)", "text", val(&p.unspsc).as_deref(),
                         html! {}))
                     (input("entity", "Entidad", "text", val(&p.entity).as_deref(), html! {}))
@@ -1318,6 +1366,26 @@ mod tests {
     }
 
     #[test]
+    fn a_filter_of_several_values_survives_the_form() {
+        let p = SearchParams {
+            department: Some("05,11".into()),
+            status: Some("open,awarded".into()),
+            platform: Some("secop2".into()),
+            ..SearchParams::default()
+        };
+        let html = search_form(&p).into_string();
+        assert!(
+            html.contains(r#"<option value="05,11" selected>Antioquia o Bogotá, D.C.</option>"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<option value="open,awarded" selected>"#),
+            "{html}"
+        );
+        assert!(html.contains(r#"<option value="secop2" selected>SECOP II</option>"#));
+    }
+
+    #[test]
     fn descriptions_and_links() {
         let p = SearchParams {
             q: Some("vigilancia".into()),
@@ -1327,6 +1395,21 @@ mod tests {
             ..SearchParams::default()
         };
         assert_eq!(describe(&p), "«vigilancia» · Valle del Cauca · UNSPSC 8413");
+        // Every filter that narrows the hits is named, in the page's own formats.
+        let narrowed = SearchParams {
+            dataset: Some("jbjy-vk9h".into()),
+            min_value: Some("1000000000".into()),
+            from: Some("2026-08-01".into()),
+            due_from: Some("2026-08-25".into()),
+            due_to: Some("2026-08-26".into()),
+            ..SearchParams::default()
+        };
+        assert_eq!(
+            describe(&narrowed),
+            "datos de SECOP II - Contratos Electrónicos · valor desde $ 1.000.000.000 · \
+             publicados desde 01/08/2026 · cierre entre 25/08/2026 y 26/08/2026"
+        );
+        assert_eq!(describe(&SearchParams::default()), "todos los procesos");
         assert_eq!(query_string(&p), "q=vigilancia&department=76&unspsc=8413");
         assert_eq!(
             process_path("secop2:CO1.BDOS.1"),
