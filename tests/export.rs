@@ -346,6 +346,11 @@ fn bad_export_requests_get_a_json_4xx() {
         ("format=csv&department=Narnia", "unknown department"),
         ("format=ndjson&min_value=mucho", "whole number"),
         ("format=ocds&q=%22open", "unbalanced"),
+        // Page and order would be ignored without a word: a file sorted by value was
+        // expected and one in index order came.
+        ("q=seguros&sort=value_desc", "sort does not apply here"),
+        ("q=seguros&page=3", "page does not apply here"),
+        ("q=seguros&cursor=zzz", "cursor does not apply here"),
     ] {
         let r = get(&format!("/api/export?{q}"));
         assert_eq!(r.status(), 400, "{q}");
@@ -355,6 +360,28 @@ fn bad_export_requests_get_a_json_4xx() {
             "{q}: {v}"
         );
     }
+    for q in [
+        "q=seguros&sort=value_desc",
+        "q=seguros&page=2",
+        "cursor=abc",
+    ] {
+        let r = get(&format!("/api/feed.atom?{q}"));
+        assert_eq!(r.status(), 400, "{q}");
+        let v: Value = r.json().unwrap();
+        assert!(
+            v["error"]["message_es"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("no se aplica")
+                || v["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("newest matches first"),
+            "{q}: {v}"
+        );
+    }
+    // An empty value, as a form sends it, is no parameter.
+    assert_eq!(get("/api/export?q=seguros&sort=").status(), 200);
     let out = secop(demo_dir(), &["export", "x", "--format", "xls"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("csv, ndjson or ocds"));

@@ -209,6 +209,12 @@ pub fn check_names(uri: &Uri, extra: &[&str]) -> Result<(), ApiError> {
                 format!("parámetro desconocido «{name}»{es}"),
             )));
         }
+        if seen.contains(&name.as_str()) && name == "q" {
+            return Err(ApiError::bad_request(crate::Message::new(
+                "q is given twice: put all the words in one q (q=obra vial)",
+                "q aparece dos veces: escriba todas las palabras en un solo q (q=obra vial)",
+            )));
+        }
         if seen.contains(&name.as_str()) {
             return Err(ApiError::bad_request(crate::Message::new(
                 format!(
@@ -222,6 +228,26 @@ pub fn check_names(uri: &Uri, extra: &[&str]) -> Result<(), ApiError> {
         seen.push(name);
     }
     Ok(())
+}
+
+/// Refuses the search parameters an endpoint has no use for (an export's `page` or
+/// `sort`), which would otherwise be ignored without a word: `why` says what the endpoint
+/// gives instead, in English and Spanish.
+pub fn refuse(params: &SearchParams, names: &[&str], why: (&str, &str)) -> Result<(), ApiError> {
+    let given = |v: &Option<String>| v.as_deref().is_some_and(|x| !x.trim().is_empty());
+    let fields = [
+        ("page", &params.page),
+        ("per_page", &params.per_page),
+        ("cursor", &params.cursor),
+        ("sort", &params.sort),
+    ];
+    match fields.iter().find(|(n, v)| names.contains(n) && given(v)) {
+        Some((name, _)) => Err(ApiError::bad_request(crate::Message::new(
+            format!("{name} does not apply here: {}", why.0),
+            format!("{name} no se aplica aquí: {}", why.1),
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// A query string that does not even parse as `key=value` pairs.

@@ -107,7 +107,7 @@ fn self_url(st: &AppState, uri: &Uri) -> String {
         ("format" = Option<String>, Query, description = "`csv` (default; UTF-8 with BOM, Spanish column names), `ndjson` (one canonical record a line) or `ocds` (an OCDS 1.1 release package)")
     ),
     responses(
-        (status = 200, description = "Every matching process, streamed in index order (page, sort and cursor are ignored). The header X-Total-Count gives the number of processes; X-Search-Warning (one per warning, in English, accents folded) says what of the text was not searched and why, as `warnings` does in /api/search.", content_type = "text/csv"),
+        (status = 200, description = "Every matching process, streamed in index order (page, per_page, cursor and sort are refused with a 400). The header X-Total-Count gives the number of processes; X-Search-Warning (one per warning, in English, accents folded) says what of the text was not searched and why, as `warnings` does in /api/search.", content_type = "text/csv"),
         (status = 400, description = "A parameter is wrong; the message says how to fix it", body = ErrorBody),
         (status = 404, description = "`format=ocds` and no process matches: a release package needs at least one release (the message says why when the text had nothing to search)", body = ErrorBody),
         (status = 503, description = "Too many exports at once; retry after the Retry-After seconds", body = ErrorBody),
@@ -116,6 +116,14 @@ fn self_url(st: &AppState, uri: &Uri) -> String {
 pub async fn export(State(st): State<AppState>, uri: Uri) -> Result<Response, ApiError> {
     super::api::check_names(&uri, &["format"])?;
     let (params, _) = params_from(&uri)?;
+    super::api::refuse(
+        &params,
+        &["page", "per_page", "cursor", "sort"],
+        (
+            "an export holds every matching process, in index order (sort the file itself, or page through /api/search)",
+            "una exportación trae todos los procesos que cumplen, en el orden del índice (ordene el archivo, o pagine con /api/search)",
+        ),
+    )?;
     let q: ExportQuery = serde_urlencoded::from_str(uri.query().unwrap_or(""))
         .map_err(super::api::unreadable_query)?;
     let format = Format::parse(q.format.as_deref().unwrap_or("csv"))?;

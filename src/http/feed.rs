@@ -145,15 +145,20 @@ fn entry(p: &Process, base: &str) -> Entry {
     path = "/api/feed.atom",
     params(crate::query::SearchParams),
     responses(
-        (status = 200, description = "An Atom 1.0 feed of the newest matches (publication date, newest first; 50 entries unless per_page says otherwise). Subscribe to this URL in a feed reader.", content_type = "application/atom+xml"),
+        (status = 200, description = "An Atom 1.0 feed of the newest matches (publication date, newest first; 50 entries unless per_page says otherwise). Subscribe to this URL in a feed reader. page, cursor and sort are refused with a 400.", content_type = "application/atom+xml"),
         (status = 400, description = "A parameter is wrong; the message says how to fix it", body = ErrorBody),
     )
 )]
 pub async fn feed(State(st): State<AppState>, uri: Uri) -> Result<Response, ApiError> {
-    let (mut params, _) = params_from(&uri)?;
-    params.page = None;
-    params.cursor = None;
-    params.sort = None;
+    let (params, _) = params_from(&uri)?;
+    super::api::refuse(
+        &params,
+        &["page", "cursor", "sort"],
+        (
+            "a feed lists the newest matches first (per_page sets how many)",
+            "un canal trae primero los procesos más recientes (per_page fija cuántos)",
+        ),
+    )?;
     // The feed's own URL names the search as given (without the defaults filled in).
     let qs = super::web::query_string(&params);
     let mut asked = params.clone();

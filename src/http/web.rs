@@ -936,7 +936,14 @@ pub async fn search_page(State(st): State<AppState>, uri: Uri) -> Response {
     } else {
         describe(&params)
     };
-    let qs = query_string(&params);
+    // The feed takes the search, not its page or order.
+    let qs = query_string(&SearchParams {
+        page: None,
+        cursor: None,
+        sort: None,
+        per_page: None,
+        ..params.clone()
+    });
     let feed = if qs.is_empty() {
         "/api/feed.atom".to_string()
     } else {
