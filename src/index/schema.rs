@@ -1,13 +1,12 @@
 //! The index schema and the Spanish analyzer.
 
-use std::cell::RefCell;
 use std::sync::LazyLock;
 use tantivy::schema::{
     FAST, INDEXED, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions,
 };
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 use tantivy::{Index, schema::Field};
 
@@ -16,12 +15,12 @@ use tantivy::{Index, schema::Field};
 /// `ALCALDÍA`, `Alcaldía` and SECOP I's `ALCALDiA` all reach the stemmer as `alcaldia`.
 /// Stop words are dropped. The name carries a version: an index analysed another way has
 /// another schema, and is refused with the advice to run `secop reindex`.
-pub const SPANISH: &str = "es_folded_stem_v2";
+pub const SPANISH: &str = "es_folded_stem_v3";
 
 /// The analyzer of the `pairs` field ([`PairTokenizer`]): each two neighbouring words of
 /// [`SPANISH`] that are both common ([`is_common`]), with the distance between them. The
 /// version changes with the list of common words.
-pub const PAIRS: &str = "es_pairs_v2";
+pub const PAIRS: &str = "es_pairs_v3";
 
 /// The longest distance between the words of a pair (two stop words between them).
 pub const MAX_PAIR_GAP: usize = 3;
@@ -182,9 +181,9 @@ pub fn spanish_analyzer() -> TextAnalyzer {
 
 /// Splits text into words (letters and digits) and turns each into its search form in one
 /// pass: lower case, accents folded to ASCII (`ALCALDÍA`, `ALCALDiA` → `alcaldia`), plural to
-/// singular ([`singular`]), then Snowball's Spanish stem. Words longer than 48 characters
-/// are dropped. The same as tantivy's `SimpleTokenizer → LowerCaser → AsciiFoldingFilter →
-/// Stemmer` chain with the plural step added, fused to avoid an allocation per filter.
+/// singular ([`singular`]), then a light stem ([`light_stem`]: gender). Words longer than 48
+/// characters are dropped. Like tantivy's `SimpleTokenizer → LowerCaser → AsciiFoldingFilter →
+/// Stemmer` chain with a lighter stemmer, fused to avoid an allocation per filter.
 #[derive(Clone, Default)]
 pub struct SpanishTokenizer {
     token: Token,
@@ -299,11 +298,22 @@ fn is_stop_word(w: &str) -> bool {
     w.len() <= 4 && STOP_WORDS.contains(&w)
 }
 
-/// The singular of a folded, lower-case Spanish word, applied before Snowball: Snowball
-/// leaves short words alone (`vías` stays apart from `vía`) and treats some plurals apart
-/// from their singular (`luces`, `computadores`). `vias`→`via`, `luces`→`luz`,
-/// `ciudades`→`ciudad`; words in `-is` and `-us` (`crisis`, `virus`) are left alone.
+/// The singular of a folded, lower-case Spanish word, applied before [`light_stem`]:
+/// `vias`→`via`, `luces`→`luz`, `ciudades`→`ciudad`, `computadores`→`computador`; words in
+/// `-is` and `-us` (`crisis`, `virus`) are left alone.
 pub fn singular(w: &str) -> Option<String> {
+    singular_parts(w).map(|(base, z)| {
+        if z {
+            format!("{base}z")
+        } else {
+            base.to_string()
+        }
+    })
+}
+
+/// [`singular`] without allocating: the start of the word it keeps, and whether a `z`
+/// follows (`luces` → `lu` + `z`).
+fn singular_parts(w: &str) -> Option<(&str, bool)> {
     let b = w.as_bytes();
     let n = b.len();
     if !w.is_ascii() || n < 4 || b[n - 1] != b's' {
@@ -311,57 +321,56 @@ pub fn singular(w: &str) -> Option<String> {
     }
     let vowel = |c: u8| matches!(c, b'a' | b'e' | b'i' | b'o' | b'u');
     if n >= 5 && w.ends_with("ces") {
-        return Some(format!("{}z", &w[..n - 3]));
+        return Some((&w[..n - 3], true));
     }
     if n >= 5 && b[n - 2] == b'e' && matches!(b[n - 3], b'r' | b'l' | b'n' | b'd' | b'j' | b'y') {
-        return Some(w[..n - 2].to_string());
+        return Some((&w[..n - 2], false));
     }
     if vowel(b[n - 2]) && !matches!(b[n - 2], b'i' | b'u') {
-        return Some(w[..n - 1].to_string());
+        return Some((&w[..n - 1], false));
     }
     if matches!(b[n - 2], b'i' | b'u') && n >= 5 && vowel(b[n - 3]) {
         // "vias" is not "-is" in the crisis sense: a vowel before the i.
-        return Some(w[..n - 1].to_string());
+        return Some((&w[..n - 1], false));
     }
     None
 }
 
-/// Stems a folded, lower-case word: [`singular`], then Snowball's Spanish stemmer.
+/// Stems a folded, lower-case word: [`singular`], then [`light_stem`].
 pub fn stem(word: &str) -> String {
     let mut out = String::new();
     stem_into(word, &mut out);
     out
 }
 
-/// Stems already computed, by word.
-type StemCache = FxHashMap<Box<str>, Box<str>>;
-
-/// [`stem`] into a buffer. Words repeat endlessly in procurement text, so each thread keeps
-/// the stems it has computed (bounded; cleared when full).
+/// [`stem`] into a buffer, without allocating once the buffer has grown.
 fn stem_into(word: &str, out: &mut String) {
-    const MAX: usize = 200_000;
-    thread_local! {
-        static CACHE: RefCell<(frostem::Stemmer, StemCache)> = RefCell::new((
-            frostem::Stemmer::new(frostem::Algorithm::Spanish),
-            FxHashMap::default(),
-        ));
-    }
     out.clear();
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if let Some(s) = c.1.get(word) {
-            out.push_str(s);
-            return;
+    match singular_parts(word) {
+        Some((base, z)) => {
+            out.push_str(base);
+            if z {
+                out.push('z');
+            }
         }
-        let single = singular(word);
-        let base = single.as_deref().unwrap_or(word);
-        let stemmed = c.0.stem(base);
-        out.push_str(&stemmed);
-        if c.1.len() >= MAX {
-            c.1.clear();
-        }
-        c.1.insert(word.into(), out.as_str().into());
-    });
+        None => out.push_str(word),
+    }
+    let keep = light_stem(out).len();
+    out.truncate(keep);
+}
+
+/// The light Spanish stem of a folded, singular word: its final `a`, `o` or `e` dropped
+/// when it has at least five letters, so that gender meets (`seguro`, `segura` → `segur`;
+/// `público`, `pública`). This is the light stemmer of Savoy that Lucene and Elasticsearch's
+/// `spanish` analyzer use, after [`singular`]. Snowball's stemmer, used before, also cut
+/// derivational endings and so merged words a search must keep apart: `seguros`,
+/// `seguridad` and `segura` were all `segur`, `comunicaciones`, `comunidad` and `común`
+/// all `comun`, `contrato` and `contratación` one word.
+fn light_stem(w: &str) -> &str {
+    match w.as_bytes() {
+        [.., b'a' | b'o' | b'e'] if w.len() >= 5 => &w[..w.len() - 1],
+        _ => w,
+    }
 }
 
 /// The analysed words in at least 0.5 % of the documents of some dataset
@@ -554,7 +563,7 @@ mod tests {
         // Separators in and out of ASCII; letters out of ASCII (º, ñ) stay in the word.
         assert_eq!(
             analyze("N°001–2024/Nº 7 ÑANDÚ…PIÑA·obra"),
-            ["n", "001", "2024", "nº", "7", "nandu", "pin", "obra"]
+            ["n", "001", "2024", "nº", "7", "nandu", "pina", "obra"]
         );
         assert!(analyze("— … ° ·").is_empty());
         // A word of 48 characters is kept, one of 49 is not, counted in characters.
@@ -593,6 +602,38 @@ mod tests {
         assert_ne!(one("crisis"), one("cris"));
         assert_eq!(one("crisis"), one("CRISIS"));
         assert_ne!(one("obra"), one("obras civiles interventoria"));
+    }
+
+    #[test]
+    fn gender_meets_but_derived_words_stay_apart() {
+        for (a, b) in [
+            ("seguro", "segura"),
+            ("público", "PÚBLICAS"),
+            ("técnico", "técnica"),
+            ("educativo", "educativas"),
+            ("transporte", "transportes"),
+            ("computador", "computadora"),
+        ] {
+            assert_eq!(one(a), one(b), "{a} / {b}");
+        }
+        // Snowball made one word of each group; a search for one must not find the others.
+        for group in [
+            &["seguros", "seguridad"][..],
+            &["comunicaciones", "comunidad", "común"],
+            &["contrato", "contratación", "contratista"],
+            &["educación", "educativo"],
+            &["obra", "obrero"],
+        ] {
+            for (i, a) in group.iter().enumerate() {
+                for b in &group[i + 1..] {
+                    assert_ne!(one(a), one(b), "{a} / {b}");
+                }
+            }
+        }
+        // Short words keep their vowel: `caso` and `casa` differ.
+        assert_ne!(one("caso"), one("casa"));
+        assert_eq!(stem("seguros"), "segur");
+        assert_eq!(stem("luces"), "luz");
     }
 
     #[test]
