@@ -214,3 +214,49 @@ fn top_over_http_and_on_the_page() {
         "{v}"
     );
 }
+
+#[test]
+fn a_nit_with_many_units_says_which_names_it_counts() {
+    // ICBF (NIT 899999239) publishes under one name per regional office: its one entry is
+    // named as most of its hits name it (the Vaupés export is in the fixtures), and says
+    // it counts the others too.
+    let t = top(&["--nit", "899999239"]);
+    let e = &t["entries"][0];
+    assert_eq!(e["id"], "899999239", "{t}");
+    assert_eq!(e["name"], "ICBF REGIONAL VAUPES");
+    let names = e["names"].as_u64().unwrap();
+    assert!(names > 10, "{e}");
+    let others = e["other_names"].as_array().unwrap();
+    assert_eq!(others.len(), 5, "{e}");
+    assert!(
+        others
+            .iter()
+            .all(|o| o["name"].as_str().unwrap().contains("BIENESTAR")
+                || o["name"].as_str().unwrap().starts_with("ICBF")),
+        "{e}"
+    );
+    let c: Vec<u64> = others
+        .iter()
+        .map(|o| o["count"].as_u64().unwrap())
+        .collect();
+    assert!(c.windows(2).all(|w| w[0] >= w[1]), "{c:?}");
+    assert!(c.iter().sum::<u64>() < e["count"].as_u64().unwrap());
+    // The table and the page say so.
+    let table = secop_ok(demo_dir(), &["top", "--nit", "899999239"]);
+    assert!(
+        table.contains(&format!(
+            "ICBF REGIONAL VAUPES (+{} other names)",
+            names - 1
+        )),
+        "{table}"
+    );
+    let srv = serve(demo_dir(), |_| {});
+    let html = srv.text("/quien?nit=899999239");
+    assert!(
+        html.contains(&format!("Este NIT publica con {names} nombres; también: ")),
+        "{html}"
+    );
+    // A NIT under one name says nothing more.
+    let t = top(&["--department", "97", "--by", "supplier", "--limit", "3"]);
+    assert!(t["entries"][0].get("other_names").is_none(), "{t}");
+}

@@ -36,22 +36,9 @@ impl Table {
 
     /// Writes the table, cutting cells to `max` characters.
     pub fn write(&self, out: &mut impl Write, max: usize) -> std::io::Result<()> {
-        let cut = |s: &str| -> String {
-            let one_line: String = s
-                .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .collect();
-            if one_line.chars().count() > max {
-                let mut t: String = one_line.chars().take(max.saturating_sub(1)).collect();
-                t.push('…');
-                t
-            } else {
-                one_line
-            }
-        };
         let rows: Vec<Vec<String>> = std::iter::once(&self.header)
             .chain(self.rows.iter())
-            .map(|r| r.iter().map(|c| cut(c)).collect())
+            .map(|r| r.iter().map(|c| shorten(c, max)).collect())
             .collect();
         let n = self.header.len();
         let widths: Vec<usize> = (0..n)
@@ -87,6 +74,21 @@ impl Table {
             }
         }
         Ok(())
+    }
+}
+
+/// `s` on one line (control characters as spaces), cut to `max` characters with `…`.
+pub fn shorten(s: &str, max: usize) -> String {
+    let one_line: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if one_line.chars().count() > max {
+        let mut t: String = one_line.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    } else {
+        one_line
     }
 }
 

@@ -5,11 +5,15 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::filters::FilterArgs;
+use super::output::{count, shorten};
 use super::{Table, format_cop};
 use crate::display::format_int;
 use crate::index::SecopIndex;
 use crate::query::Engine;
 use crate::query::top::{DEFAULT_LIMIT, TopBy, TopOrder};
+
+/// Widest cell of the table, in characters.
+const NAME_WIDTH: usize = 60;
 
 /// Who buys and who wins in a search: buyers or suppliers by value or number of processes.
 #[derive(Debug, clap::Args)]
@@ -60,7 +64,15 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     for (i, e) in t.entries.iter().enumerate() {
         table.row(vec![
             (i + 1).to_string(),
-            e.name.clone(),
+            match e.names {
+                // One NIT under several names: say so (the JSON lists them), cutting the
+                // name rather than the note.
+                Some(n) if n > 1 => {
+                    let note = format!(" (+{})", count(n as usize - 1, "other name"));
+                    format!("{}{note}", shorten(&e.name, NAME_WIDTH - note.len()))
+                }
+                _ => e.name.clone(),
+            },
             e.id.clone().unwrap_or_default(),
             format_int(e.count),
             format_cop(e.value),
@@ -74,7 +86,7 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
             ),
         ]);
     }
-    table.write(&mut out, 60)?;
+    table.write(&mut out, NAME_WIDTH)?;
     writeln!(
         out,
         "\n{} processes, {}; {} {who}s{}",

@@ -38,6 +38,28 @@ fn narrowed(p: &SearchParams, by: TopBy, e: &TopEntry) -> String {
     })
 }
 
+/// Under a buyer's name, the other names its NIT publishes under (ICBF's regional offices,
+/// a city's secretariats): the row counts the whole NIT, not only the unit named.
+fn other_names(e: &TopEntry) -> Markup {
+    let Some(n) = e.names.filter(|&n| n > 1) else {
+        return html! {};
+    };
+    let rest = (n as usize).saturating_sub(1 + e.other_names.len());
+    html! {
+        div.hint.names {
+            "Este NIT publica con " (format_int(n)) " nombres; también: "
+            @for (i, o) in e.other_names.iter().enumerate() {
+                @if i > 0 { "; " }
+                (o.name) " (" (format_int(o.count)) ")"
+            }
+            @if rest > 0 {
+                " y " (format_int(rest as u64)) " más"
+            }
+            "."
+        }
+    }
+}
+
 fn list(p: &SearchParams, t: &Top, order: TopOrder) -> Markup {
     let (title, who, value_note) = match t.by {
         TopBy::Buyer => (
@@ -90,7 +112,10 @@ fn list(p: &SearchParams, t: &Top, order: TopOrder) -> Markup {
                             @for (i, e) in t.entries.iter().enumerate() {
                                 tr {
                                     td.num { (i + 1) }
-                                    td { a href=(narrowed(p, t.by, e)) { (e.name) } }
+                                    td {
+                                        a href=(narrowed(p, t.by, e)) { (e.name) }
+                                        (other_names(e))
+                                    }
                                     td.id { (e.id.as_deref().unwrap_or("—")) }
                                     td class="num" { (format_int(e.count)) }
                                     td class="num" { (format_cop(e.value)) }

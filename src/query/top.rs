@@ -5,7 +5,9 @@
 //! loaded): per segment, a tally per term ordinal of the key column (`buyer`, or the
 //! multi-valued `supplier_ids`, read with `supplier_values`, each supplier's share of a
 //! process's awarded total), turned into text once per segment and merged. A buyer is
-//! named by the spelling most of its hits use (the `buyer_name` column); a supplier, which
+//! named by the spelling most of its hits use (the `buyer_name` column), and its entry
+//! lists the other names its NIT publishes under (one NIT is often many units: ICBF's
+//! regional offices, a city's secretariats); a supplier, which
 //! has no name column, by the first of its hits, one stored record for each entry shown.
 
 use std::time::Instant;
@@ -157,8 +159,17 @@ pub struct TopEntry {
     /// The NIT or document number, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// The name as a record of it writes it.
+    /// The name as a record of it writes it: for a buyer, the spelling most of its hits
+    /// use. One NIT is often several units that publish under their own names (ICBF's
+    /// regional offices, a city's secretariats), so see `names` and `other_names`.
     pub name: String,
+    /// Buyers only: how many distinct names the hits give this NIT (1 when all agree).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub names: Option<u64>,
+    /// Buyers only: the other names, most hits first, at most [`MAX_OTHER_NAMES`], each
+    /// with its processes; empty when every hit writes `name`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_names: Vec<TopName>,
     /// Matching processes.
     pub count: u64,
     /// Their value, whole COP (see [`TopBy`]).
@@ -167,6 +178,18 @@ pub struct TopEntry {
     pub value_share: f64,
     /// Share of the hits (0 to 1).
     pub count_share: f64,
+}
+
+/// Most other names one entry lists.
+pub const MAX_OTHER_NAMES: usize = 5;
+
+/// One of the names a buyer's hits give it.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct TopName {
+    /// The name as published.
+    pub name: String,
+    /// Matching processes published under it.
+    pub count: u64,
 }
 
 /// Who buys or wins in a search's hits.
@@ -221,12 +244,16 @@ impl Engine {
         let share = |part: f64, whole: f64| if whole > 0.0 { part / whole } else { 0.0 };
         let mut entries = Vec::with_capacity(all.len());
         for (key, t) in all {
-            // The spelling most of the hits use (ties: the first in order).
-            let common = t
-                .names
-                .into_iter()
-                .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
-                .map(|(n, _)| n);
+            // The spelling most of the hits use (ties: the first in order), then the rest.
+            let mut spellings = t.names;
+            spellings.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            let names = (by == TopBy::Buyer).then_some(spellings.len().max(1) as u64);
+            let mut spellings = spellings.into_iter();
+            let common = spellings.next().map(|(n, _)| n);
+            let other_names = spellings
+                .take(MAX_OTHER_NAMES)
+                .map(|(name, count)| TopName { name, count })
+                .collect();
             let name = match common {
                 Some(n) => n,
                 None => self
@@ -237,6 +264,8 @@ impl Engine {
                 id: (!key.starts_with("n:")).then(|| key.clone()),
                 key,
                 name,
+                names,
+                other_names,
                 count: t.count,
                 value: t.value,
                 value_share: share(t.value as f64, fruit.value as f64),
@@ -615,5 +644,69 @@ mod tests {
         assert_eq!(t.total_value, 425 + 1_050);
         let shares: f64 = t.entries.iter().map(|e| e.value_share).sum();
         assert!((shares - 1.0).abs() < 1e-9, "{shares}");
+    }
+
+    /// One NIT that publishes under several names is one entry, named as most of its hits
+    /// name it, and the entry says which other names it counts.
+    #[test]
+    fn a_buyer_with_several_names_lists_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = SecopIndex::open(dir.path()).unwrap();
+        let mut w = index.writer().unwrap();
+        let names = [
+            "ICBF REGIONAL VAUPES",
+            "ICBF REGIONAL VAUPES",
+            "ICBF SEDE NACIONAL",
+            "ICBF REGIONAL VAUPES",
+            "ICBF REGIONAL BOYACA",
+            "ICBF SEDE NACIONAL",
+        ];
+        for (i, name) in names.iter().enumerate() {
+            let p = Process {
+                key: format!("secop2:CO1.REQ.{i}"),
+                title: "alimentacion escolar".into(),
+                buyer: crate::model::Buyer {
+                    name: (*name).into(),
+                    nit: Some("899999239".into()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            w.add(&p).unwrap();
+            // Two segments, so the names are merged across them.
+            if i == 2 {
+                w.commit(1).unwrap();
+            }
+        }
+        w.commit(2).unwrap();
+        w.finish().unwrap();
+        index.reader.reload().unwrap();
+        let engine = Engine::new(index);
+        let s = Search {
+            text: Some("alimentacion".into()),
+            page: 1,
+            per_page: 10,
+            ..Default::default()
+        };
+        let t = engine.top(&s, TopBy::Buyer, TopOrder::Count, 10).unwrap();
+        assert_eq!(t.entries.len(), 1);
+        let e = &t.entries[0];
+        assert_eq!((e.key.as_str(), e.count), ("899999239", 6));
+        assert_eq!(e.name, "ICBF REGIONAL VAUPES");
+        assert_eq!(e.names, Some(3));
+        let others: Vec<(&str, u64)> = e
+            .other_names
+            .iter()
+            .map(|o| (o.name.as_str(), o.count))
+            .collect();
+        assert_eq!(
+            others,
+            [("ICBF SEDE NACIONAL", 2), ("ICBF REGIONAL BOYACA", 1)]
+        );
+        // A supplier has no name column: nothing is claimed about its names.
+        let t = engine
+            .top(&s, TopBy::Supplier, TopOrder::Count, 10)
+            .unwrap();
+        assert!(t.entries.iter().all(|e| e.names.is_none()));
     }
 }
