@@ -464,6 +464,44 @@ fn the_csv_says_what_each_supplier_won() {
 }
 
 #[test]
+fn a_contract_only_process_is_dated_by_its_first_signature() {
+    // Processes known only from their contracts (jbjy rows without a p6dx process) have no
+    // publication date; the CSV gives the first signature instead of an undated row.
+    let (_, b) = body("/api/export?format=csv");
+    let mut r = csv::Reader::from_reader(&b[BOM.len()..]);
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    let (_, nd) = body("/api/export?format=ndjson");
+    let records: Vec<Value> = std::str::from_utf8(&nd)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), records.len());
+    let col = |name: &str| COLUMNS.iter().position(|c| *c == name).unwrap();
+    let (mut signed_only, mut both) = (0, 0);
+    for (row, rec) in rows.iter().zip(&records) {
+        assert_eq!(&row[col("Clave")], rec["key"].as_str().unwrap());
+        let first = rec["contracts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["signed_at"].as_str())
+            .min()
+            .map(|d| d.replace('T', " "))
+            .unwrap_or_default();
+        assert_eq!(&row[col("Fecha de firma")], first.as_str(), "{row:?}");
+        let published = &row[col("Fecha de publicación")];
+        if published.is_empty() && !first.is_empty() {
+            assert_eq!(&row[col("Solo contratos")], "sí", "{row:?}");
+            signed_only += 1;
+        } else if !published.is_empty() && !first.is_empty() {
+            both += 1;
+        }
+    }
+    assert!(signed_only > 50 && both > 50, "{signed_only} {both}");
+}
+
+#[test]
 fn a_text_of_stop_words_says_why_its_export_is_empty() {
     // The file has no room for a warning: a header carries it (one a warning, ASCII).
     let (h, b) = body("/api/export?format=csv&q=de+la&platform=secop2");

@@ -1,7 +1,8 @@
 //! CSV: UTF-8 with a byte-order mark (so spreadsheets read the accents), one line per
 //! process, Spanish column names, values as plain integers, dates as ISO 8601 in Bogotá
 //! time. Text cells that a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, tab,
-//! carriage return at the start) get a leading `'`.
+//! carriage return at the start) get a leading `'`. A process known only from its
+//! contracts has no publication date; its first signature is in "Fecha de firma".
 
 use std::io::Write;
 
@@ -34,6 +35,7 @@ pub const COLUMNS: &[&str] = &[
     "Valor adjudicado (COP)",
     "Moneda",
     "Fecha de publicación",
+    "Fecha de firma",
     "Cierre de ofertas",
     "Última actualización",
     "Proveedores",
@@ -101,7 +103,7 @@ pub fn write_row<W: Write>(w: &mut ::csv::Writer<W>, p: &Process) -> Result<()> 
             .join(" | "),
         None => String::new(),
     };
-    let row: [String; 29] = [
+    let row: [String; 30] = [
         p.platform.map_or("", |x| x.label()).to_string(),
         text(&p.key),
         text(&p.process_id),
@@ -122,6 +124,8 @@ pub fn write_row<W: Write>(w: &mut ::csv::Writer<W>, p: &Process) -> Result<()> 
         num(p.awarded_value()),
         text(p.currency.as_deref().unwrap_or("COP")),
         date(p.published_at),
+        // The first contract's signature: the only date of a contract-only process.
+        date(p.contracts.iter().filter_map(|c| c.signed_at).min()),
         date(p.offers_due_at),
         date(p.last_update_at),
         text(&p.supplier_names().join(" | ")),
