@@ -401,6 +401,11 @@ pub struct Process {
 }
 
 impl Process {
+    /// The earliest signature among the contracts: the only date of a contract-only process.
+    pub fn first_signed_at(&self) -> Option<NaiveDateTime> {
+        self.contracts.iter().filter_map(|c| c.signed_at).min()
+    }
+
     /// The total awarded or contracted value: contracts when known, else awards.
     pub fn awarded_value(&self) -> Option<i64> {
         let c: i64 = self.contracts.iter().filter_map(|c| c.value).sum();

@@ -124,8 +124,7 @@ pub fn write_row<W: Write>(w: &mut ::csv::Writer<W>, p: &Process) -> Result<()> 
         num(p.awarded_value()),
         text(p.currency.as_deref().unwrap_or("COP")),
         date(p.published_at),
-        // The first contract's signature: the only date of a contract-only process.
-        date(p.contracts.iter().filter_map(|c| c.signed_at).min()),
+        date(p.first_signed_at()),
         date(p.offers_due_at),
         date(p.last_update_at),
         text(&p.supplier_names().join(" | ")),

@@ -129,13 +129,7 @@ impl PlacedBy {
 pub fn placement(p: &Process) -> Option<(NaiveDateTime, PlacedBy)> {
     p.published_at
         .map(|t| (t, PlacedBy::Published))
-        .or_else(|| {
-            p.contracts
-                .iter()
-                .filter_map(|c| c.signed_at)
-                .min()
-                .map(|t| (t, PlacedBy::Signed))
-        })
+        .or_else(|| p.first_signed_at().map(|t| (t, PlacedBy::Signed)))
         .or_else(|| p.last_update_at.map(|t| (t, PlacedBy::Updated)))
 }
 
