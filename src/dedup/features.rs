@@ -716,6 +716,58 @@ pub enum SupplierMatch {
     Unknown,
 }
 
+/// Where a buying entity sits: its DIVIPOLA municipality.
+///
+/// One NIT is not always one entity. SECOP I rows often carry another entity's NIT: in
+/// the demo data 85 of the 101 NITs seen on both platforms name municipalities of
+/// another department on SECOP I (890981195 is Abejorral, Antioquia, on SECOP II and
+/// "ALCALDIA MUNICIPIO DE ABREGO", Norte de Santander, on SECOP I), and a national entity's
+/// regional offices share its NIT. Two processes whose entities sit in different
+/// municipalities are published by two entities, whatever the NIT says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seat {
+    /// The five-digit DIVIPOLA code.
+    pub code: String,
+    /// The official name with its department (`Ábrego, Norte de Santander`).
+    pub shown: String,
+}
+
+impl Seat {
+    /// The seat of a buyer, when its municipality resolved to a DIVIPOLA code.
+    pub fn of(b: &BuyerView<'_>) -> Option<Seat> {
+        let m = b.municipality.as_ref()?;
+        let code = m.code.as_deref().filter(|c| c.len() == 5)?;
+        let shown = match b.department.as_ref().map(|d| d.name.trim()) {
+            Some(d) if !d.is_empty() && !m.name.contains(d) => format!("{}, {d}", m.name),
+            _ => m.name.to_string(),
+        };
+        Some(Seat {
+            code: code.to_string(),
+            shown,
+        })
+    }
+}
+
+/// How the seats of two buying entities compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeatMatch {
+    /// The same municipality.
+    Same,
+    /// Two municipalities: two entities under one NIT.
+    Different,
+    /// One of them unknown.
+    Unknown,
+}
+
+/// Compares the seats of two buying entities.
+pub fn compare_seats(a: Option<&Seat>, b: Option<&Seat>) -> SeatMatch {
+    match (a, b) {
+        (Some(x), Some(y)) if x.code == y.code => SeatMatch::Same,
+        (Some(_), Some(_)) => SeatMatch::Different,
+        _ => SeatMatch::Unknown,
+    }
+}
+
 /// The suppliers of a process as hashes, held inline (see [`Numbers`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SupplierKeys {
@@ -793,6 +845,9 @@ pub struct ProcessView<'a> {
     /// The description.
     #[serde(borrow, default)]
     pub description: Option<Cow<'a, str>>,
+    /// The buying entity: only its place.
+    #[serde(borrow, default)]
+    pub buyer: BuyerView<'a>,
     /// Canonical modality.
     #[serde(default)]
     pub modality: Modality,
@@ -805,6 +860,28 @@ pub struct ProcessView<'a> {
     /// Contracts.
     #[serde(borrow, default)]
     pub contracts: Vec<ContractView<'a>>,
+}
+
+/// The buying entity, as [`ProcessView`] reads it: where it sits.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct BuyerView<'a> {
+    /// Department.
+    #[serde(borrow, default)]
+    pub department: Option<PlaceView<'a>>,
+    /// Municipality.
+    #[serde(borrow, default)]
+    pub municipality: Option<PlaceView<'a>>,
+}
+
+/// A DIVIPOLA place, as [`ProcessView`] reads it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PlaceView<'a> {
+    /// DIVIPOLA code, when resolved.
+    #[serde(borrow, default)]
+    pub code: Option<Cow<'a, str>>,
+    /// Official name, else the text as published.
+    #[serde(borrow, default)]
+    pub name: Cow<'a, str>,
 }
 
 /// An award, as [`ProcessView`] reads it.
@@ -851,6 +928,10 @@ impl<'a> ProcessView<'a> {
             name: b(&x.name),
             id: x.id.as_deref().map(b),
         };
+        let place = |x: &'a crate::model::Place| PlaceView {
+            code: x.code.as_deref().map(b),
+            name: b(&x.name),
+        };
         ProcessView {
             key: b(&p.key),
             platform: p.platform,
@@ -860,6 +941,10 @@ impl<'a> ProcessView<'a> {
             reference: p.reference.as_deref().map(b),
             title: b(&p.title),
             description: p.description.as_deref().map(b),
+            buyer: BuyerView {
+                department: p.buyer.department.as_ref().map(place),
+                municipality: p.buyer.municipality.as_ref().map(place),
+            },
             modality: p.modality,
             status: p.status,
             awards: p
@@ -922,6 +1007,8 @@ pub struct Profile {
     pub portfolio_known: bool,
     /// Hashes of the SECOP II notices (`CO1.NTC`) the record names.
     pub notices: Vec<u64>,
+    /// Where the buying entity sits.
+    pub seat: Option<Seat>,
 }
 
 impl Profile {
@@ -1026,6 +1113,7 @@ impl Profile {
             portfolio_known: p.platform != Some(Platform::SecopII)
                 || p.process_id.starts_with("CO1.BDOS."),
             notices,
+            seat: Seat::of(&p.buyer),
         }
     }
 

@@ -14,6 +14,7 @@
 //! | modality | same +0.5 | incompatible −1.5 |
 //! | supplier | same +0.8 | different −8 |
 //! | status | | one cancelled or void −1 |
+//! | entity's seat | | another municipality under the same NIT −3.5 |
 //!
 //! Hard negatives drive the weights. Entities publish dozens of distinct processes with
 //! the same object, the same value and dates days apart (monthly "prestación de servicios"
@@ -22,13 +23,17 @@
 //! agreeing on a supplier weighs little (entities hire the same contractors again and
 //! again); an object text the entity repeats in many processes of the same weeks counts
 //! less than a text of its own; and about a month apart, without a reference, looks like
-//! a monthly renewal rather than a double publication.
+//! a monthly renewal rather than a double publication. Two entities can share a NIT (a
+//! NIT mistyped on SECOP I, a national entity's regional offices): entities seated in
+//! different municipalities weigh against, so only a pair that agrees on nearly
+//! everything else (reference, object, value) is still shown, with the two places named.
 
 use serde::Serialize;
 
 use super::features::{
-    ModalityMatch, Profile, RefMatch, SupplierMatch, TextMatch, ValueMatch, compare_modalities,
-    compare_references, compare_suppliers, compare_values, days_apart,
+    ModalityMatch, Profile, RefMatch, SeatMatch, SupplierMatch, TextMatch, ValueMatch,
+    compare_modalities, compare_references, compare_seats, compare_suppliers, compare_values,
+    days_apart,
 };
 use crate::model::Status;
 
@@ -50,7 +55,7 @@ pub const COMMON_TEXT_CAP: f64 = 1.0;
 /// One piece of evidence about a pair.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Evidence {
-    /// `reference`, `object`, `value`, `date`, `modality`, `supplier` or `status`.
+    /// `reference`, `object`, `value`, `date`, `modality`, `supplier`, `seat` or `status`.
     pub feature: &'static str,
     /// Log-odds: positive for "the same process", negative against.
     pub weight: f64,
@@ -63,7 +68,8 @@ pub struct Evidence {
 pub struct Scored {
     /// Between 0 and 1.
     pub score: f64,
-    /// Evidence in a fixed order: reference, object, value, date, modality, supplier, status.
+    /// Evidence in a fixed order: reference, object, value, date, modality, supplier, seat,
+    /// status.
     pub evidence: Vec<Evidence>,
 }
 
@@ -176,6 +182,14 @@ fn supplier_weight(m: SupplierMatch) -> f64 {
 
 /// Status weight: a cancelled or void process next to a live one is often a new attempt
 /// after the first failed.
+/// Entities in two municipalities under one NIT are two entities (see [`super::features::Seat`]).
+fn seat_weight(m: SeatMatch) -> f64 {
+    match m {
+        SeatMatch::Different => -3.5,
+        SeatMatch::Same | SeatMatch::Unknown => 0.0,
+    }
+}
+
 fn status_weight(a: Status, b: Status) -> f64 {
     let ended = |s: Status| matches!(s, Status::Cancelled | Status::Void);
     if ended(a) || ended(b) { -1.0 } else { 0.0 }
@@ -208,6 +222,7 @@ pub struct Cheap {
     days: i64,
     modality: ModalityMatch,
     supplier: SupplierMatch,
+    seat: SeatMatch,
     status: f64,
     sum: f64,
 }
@@ -244,14 +259,21 @@ pub fn cheap(a: &Profile, b: &Profile, threshold: f64) -> Option<Cheap> {
     let days = days_apart(a.published, b.published);
     let modality = compare_modalities(a.modality, b.modality);
     let status = status_weight(a.status, b.status);
-    let sum =
-        rw + sw + value_weight(value) + date_weight(days) + modality_weight(modality) + status;
+    let seat = compare_seats(a.seat.as_ref(), b.seat.as_ref());
+    let sum = rw
+        + sw
+        + value_weight(value)
+        + date_weight(days)
+        + modality_weight(modality)
+        + seat_weight(seat)
+        + status;
     let c = Cheap {
         reference,
         value,
         days,
         modality,
         supplier,
+        seat,
         status,
         sum,
     };
@@ -385,10 +407,10 @@ fn cheap_evidence(a: &Profile, b: &Profile, c: &Cheap) -> Vec<Evidence> {
             format!("mismo valor ({})", pesos(x))
         } else if d <= 0.05 {
             format!(
-                "valor parecido ({} / {}, {:.1} % de diferencia)",
+                "valor parecido ({} / {}, {} % de diferencia)",
                 pesos(x),
                 pesos(y),
-                d * 100.0
+                format!("{:.1}", d * 100.0).replace('.', ",")
             )
         } else {
             format!(
@@ -440,6 +462,16 @@ fn cheap_evidence(a: &Profile, b: &Profile, c: &Cheap) -> Vec<Evidence> {
             feature: "supplier",
             weight: supplier_weight(c.supplier),
             reason,
+        });
+    }
+    if let (SeatMatch::Different, Some(x), Some(y)) = (c.seat, &a.seat, &b.seat) {
+        ev.push(Evidence {
+            feature: "seat",
+            weight: seat_weight(c.seat),
+            reason: format!(
+                "con el mismo NIT, entidades de municipios distintos ({} / {})",
+                x.shown, y.shown
+            ),
         });
     }
     if c.status != 0.0 {
@@ -650,6 +682,80 @@ mod tests {
             rejected > 1000,
             "the quick check rejects something ({rejected})"
         );
+    }
+
+    #[test]
+    fn entities_of_two_municipalities_under_one_nit_weigh_against() {
+        use crate::model::{Buyer, Place, Platform, Process};
+        // NIT 890981195 as the demo data has it: Abejorral on SECOP II, "ALCALDIA
+        // MUNICIPIO DE ABREGO" on SECOP I (f789-7hwg).
+        let place = |code: &str, name: &str| {
+            Some(Place {
+                code: Some(code.into()),
+                name: name.into(),
+                raw: None,
+            })
+        };
+        let process = |platform, municipality: Option<Place>, department: Option<Place>| {
+            let p = Process {
+                key: format!("{platform:?}"),
+                platform: Some(platform),
+                reference: Some("MC-012-2026".into()),
+                title: "PRESTACION DE SERVICIOS DE APOYO A LA GESTION EN LA SECRETARIA".into(),
+                estimated_value: Some(12_000_000),
+                buyer: Buyer {
+                    nit: Some("890981195".into()),
+                    municipality,
+                    department,
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            Profile::new(&p, 0)
+        };
+        let abejorral = process(
+            Platform::SecopII,
+            place("05002", "Abejorral"),
+            place("05", "Antioquia"),
+        );
+        let abrego = process(
+            Platform::SecopI,
+            place("54003", "Ábrego"),
+            place("54", "Norte de Santander"),
+        );
+        let unplaced = process(Platform::SecopI, None, None);
+        let also_abejorral = process(
+            Platform::SecopI,
+            place("05002", "Abejorral"),
+            place("05", "Antioquia"),
+        );
+        let scored = |a: &Profile, b: &Profile| {
+            let c = cheap(a, b, f64::NEG_INFINITY).expect("no threshold");
+            let text = a.best_text_match(b).map(|(m, _)| m);
+            score(a, b, &c, text, 0)
+        };
+        let apart = scored(&abejorral, &abrego);
+        let seat: Vec<_> = apart
+            .evidence
+            .iter()
+            .filter(|e| e.feature == "seat")
+            .collect();
+        assert_eq!(seat.len(), 1, "{:?}", apart.evidence);
+        assert_eq!(seat[0].weight, -3.5);
+        assert_eq!(
+            seat[0].reason,
+            "con el mismo NIT, entidades de municipios distintos (Abejorral, Antioquia / \
+             Ábrego, Norte de Santander)"
+        );
+        // Neither the same seat nor an unknown one says anything.
+        for other in [&also_abejorral, &unplaced] {
+            let s = scored(&abejorral, other);
+            assert!(s.evidence.iter().all(|e| e.feature != "seat"));
+            let gap = logit(s.score) - logit(apart.score);
+            assert!((gap - 3.5).abs() < 1e-6, "{gap}");
+        }
+        // Everything else agreeing, the pair is still shown, with its warning.
+        assert!(apart.score > 0.8, "{}", apart.score);
     }
 
     #[test]
