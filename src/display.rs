@@ -21,6 +21,11 @@ pub fn format_int(v: u64) -> String {
     format_cop(v as i64).trim_start_matches("$ ").to_string()
 }
 
+/// A count with its noun in the singular or the plural: `1 par`, `12.345 pares`.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", format_int(n), if n == 1 { one } else { many })
+}
+
 /// A date as `dd/mm/aaaa`.
 pub fn format_date(t: NaiveDateTime) -> String {
     t.format("%d/%m/%Y").to_string()
@@ -52,6 +57,9 @@ mod tests {
         assert_eq!(format_cop(999), "$ 999");
         assert_eq!(format_cop(-1000), "-$ 1.000");
         assert_eq!(format_int(12_345), "12.345");
+        assert_eq!(count(1, "par", "pares"), "1 par");
+        assert_eq!(count(0, "par", "pares"), "0 pares");
+        assert_eq!(count(1_500, "entidad", "entidades"), "1.500 entidades");
     }
 
     #[test]

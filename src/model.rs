@@ -106,7 +106,9 @@ vocabulary! {
         ContratacionDirecta = "contratacion_directa", "Contratación directa";
         /// Régimen especial.
         RegimenEspecial = "regimen_especial", "Régimen especial";
-        /// Asociación público privada.
+        /// Asociación público privada. In JSON too its code is `app`, as in filters and
+        /// facets (records written before said `asociacion_publico_privada`).
+        #[serde(rename = "app", alias = "asociacion_publico_privada")]
         AsociacionPublicoPrivada = "app", "Asociación público privada";
         /// Enajenación de bienes.
         Enajenacion = "enajenacion", "Enajenación de bienes";
@@ -456,5 +458,33 @@ impl Process {
             _ => "https://community.secop.gov.co/Public/Tendering/ContractNoticeManagement/Index"
                 .to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON of every vocabulary is the code filters and facets take.
+    #[test]
+    fn json_says_the_codes_of_filters_and_facets() {
+        fn check<T>(all: &[T], code: fn(&T) -> &'static str)
+        where
+            T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug,
+        {
+            for v in all {
+                let json = serde_json::to_string(v).unwrap();
+                assert_eq!(json, format!("\"{}\"", code(v)));
+                assert_eq!(&serde_json::from_str::<T>(&json).unwrap(), v);
+            }
+        }
+        check(Modality::ALL, |m| m.code());
+        check(Status::ALL, |s| s.code());
+        check(ContractType::ALL, |c| c.code());
+        // Records stored before the code was the JSON still read.
+        assert_eq!(
+            serde_json::from_str::<Modality>("\"asociacion_publico_privada\"").unwrap(),
+            Modality::AsociacionPublicoPrivada
+        );
     }
 }

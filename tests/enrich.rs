@@ -471,7 +471,7 @@ fn find(dir: &Path, id: &str) -> Process {
     e.find(id)
         .unwrap()
         .unwrap_or_else(|| panic!("{id} not found"))
-        .0
+        .process
 }
 
 fn search(dir: &Path, q: &str) -> Vec<String> {

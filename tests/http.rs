@@ -234,6 +234,49 @@ async fn every_identifier_kind() {
     // Search by identifier ranks it first.
     let v = ok("/api/search?q=CO1.NTC.10732827").await;
     assert_eq!(hit_keys(&v)[0], inciva);
+    // A NIT names every process of its entity: the answer lists 49 and counts them all,
+    // as many as the NIT filter finds.
+    let v = ok("/api/processes/890981195").await;
+    let all = ok("/api/search?nit=890981195&per_page=1").await["total"]
+        .as_u64()
+        .unwrap();
+    assert!(all > 300, "{all}");
+    assert_eq!(v["also_matches"].as_array().unwrap().len(), 49);
+    assert_eq!(v["also_matches_total"].as_u64().unwrap(), all - 1);
+}
+
+#[tokio::test]
+async fn an_excluded_identifier_leaves_out_its_processes() {
+    let total = |q: &str| {
+        let q = q.to_string();
+        async move {
+            ok(&format!("/api/search?q={q}&per_page=1")).await["total"]
+                .as_u64()
+                .unwrap()
+        }
+    };
+    let everything = ok("/api/search?per_page=1").await["total"]
+        .as_u64()
+        .unwrap();
+    let of_nit = ok("/api/search?nit=890981195&per_page=1").await["total"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(total("-890981195").await, everything - of_nit);
+    let vigilancia = total("vigilancia").await;
+    let of_nit_vigilancia = ok("/api/search?q=vigilancia&nit=890981195&per_page=1").await["total"]
+        .as_u64()
+        .unwrap();
+    assert!(of_nit_vigilancia > 0);
+    assert_eq!(
+        total("vigilancia%20-890981195").await,
+        vigilancia - of_nit_vigilancia
+    );
+    // `NOT` in capitals is the same `-`; at the end it excludes nothing.
+    assert_eq!(
+        total("vigilancia%20NOT%20890981195").await,
+        vigilancia - of_nit_vigilancia
+    );
+    assert_eq!(total("vigilancia%20NOT").await, vigilancia);
 }
 
 #[tokio::test]

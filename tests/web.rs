@@ -286,6 +286,16 @@ fn the_process_page_has_every_field_and_the_link_back() {
         assert_eq!(status, 200, "{id}");
         assert!(body.contains("SUMINISTRO DE POLIZAS DE SEGUROS"), "{id}");
     }
+    // A NIT names hundreds of processes: the page lists some and links to them all.
+    let (status, _, body) = page("/procesos/890981195");
+    assert_eq!(status, 200);
+    let doc = Html::parse_document(&body);
+    let note = texts(&doc, "section p").join(" ");
+    assert!(note.contains("Se muestran 49 de 349."), "{note}");
+    assert!(
+        body.contains("href=\"/?q=890981195\""),
+        "a link to the search"
+    );
     let (_, h, body) = page("/procesos/CO1.BDOS.10558939?volver=q%3Dseguros%26platform%3Dsecop2");
     assert!(h.contains_key("content-security-policy"));
     let doc = Html::parse_document(&body);

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use super::format_cop;
 use crate::dedup::{self, DuplicateOptions, DuplicatePair, PairKind, PairSide};
+use crate::display::count;
 use crate::index::SecopIndex;
 
 /// Processes that look published on both platforms, or twice on one, with a score and
@@ -69,13 +70,13 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     }
     writeln!(
         out,
-        "{} pares en {} entidades (score ≥ {}); {} entidades y {} procesos revisados, {} comparaciones, {:.0} ms",
-        scan.pairs.len(),
-        entities.len(),
+        "{} en {} (score ≥ {}); {} y {} revisados, {}, {:.0} ms",
+        count(scan.pairs.len() as u64, "par", "pares"),
+        count(entities.len() as u64, "entidad", "entidades"),
         a.min_score,
-        s.entities,
-        s.documents,
-        s.compared,
+        count(s.entities, "entidad", "entidades"),
+        count(s.documents, "proceso", "procesos"),
+        count(s.compared, "comparación", "comparaciones"),
         s.took_ms
     )?;
     Ok(ExitCode::SUCCESS)

@@ -26,13 +26,15 @@ pub struct Args {
 /// Runs the command.
 pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     let engine = Engine::new(SecopIndex::open(dir)?);
-    let Some((p, others)) = engine.find(&a.id)? else {
+    let Some(found) = engine.find(&a.id)? else {
         bail!(
             "no process has the identifier {:?}; try `secop search {:?}`",
             a.id,
             a.id
         );
     };
+    let (p, others) = (found.process, found.also);
+    let total = found.total.saturating_sub(1);
     let mut out = std::io::stdout().lock();
     if a.json {
         serde_json::to_writer_pretty(&mut out, &p)?;
@@ -41,18 +43,19 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
         print_process(&mut out, &p)?;
     }
     if !others.is_empty() {
+        let shown = others.len().min(10);
         eprintln!(
-            "{} share this identifier: {}",
-            match others.len() {
+            "{} share this identifier: {}{}",
+            match total {
                 1 => "1 other process".to_string(),
                 n => format!("{n} other processes"),
             },
-            others
-                .iter()
-                .take(10)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
+            others[..shown].join(", "),
+            if total > shown as u64 {
+                format!(", … (`secop search {:?}` lists them all)", a.id)
+            } else {
+                String::new()
+            }
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -158,7 +158,7 @@ pub async fn process(
     }
     let key = id.clone();
     match st.with_engine(move |e| e.find(&key)).await? {
-        Some((p, also)) => Ok(Json(ProcessResponse::new(p, also))),
+        Some(found) => Ok(Json(ProcessResponse::new(found))),
         None => Err(ApiError::not_found(crate::Message::new(
             format!(
                 "no process has the identifier {id:?}; try /api/search?q={}",

@@ -10,7 +10,7 @@ use super::AppState;
 use super::api::run_duplicates;
 use super::web::{html_response, input, layout, process_path};
 use crate::dedup::{DuplicatePair, DuplicateParams, PairKind, PairSide, Scan};
-use crate::display::{format_cop, format_int};
+use crate::display::{count, format_cop, format_int};
 
 fn side(s: &PairSide) -> Markup {
     let badge = match s.platform {
@@ -81,9 +81,9 @@ fn body(params: &DuplicateParams, scan: Option<&Scan>, message: Option<&str>) ->
         @if let Some(m) = message { p role="alert" { (m) } }
         @if let Some(s) = scan {
             p.hint {
-                (format_int(s.stats.found)) " pares encontrados entre "
-                (format_int(s.stats.documents)) " procesos de "
-                (format_int(s.stats.entities)) " entidades ("
+                (count(s.stats.found, "par encontrado", "pares encontrados")) " entre "
+                (count(s.stats.documents, "proceso", "procesos")) " de "
+                (count(s.stats.entities, "entidad", "entidades")) " ("
                 (format!("{:.0}", s.stats.took_ms)) " ms)."
                 @if let Some(r) = &s.report {
                     " Informe de todas las entidades calculado el "

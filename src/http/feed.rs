@@ -72,8 +72,15 @@ fn summary(p: &Process) -> String {
     if let Some(v) = p.value() {
         lines.push(format!("Valor: {}", format_cop(v)));
     }
+    // As the web page says beside the status: platforms often leave a process "open"
+    // after its deadline.
+    let late = if crate::index::document::deadline_passed(p, chrono::Utc::now()) {
+        " (cierre vencido)"
+    } else {
+        ""
+    };
     lines.push(format!(
-        "Modalidad: {} · Estado: {}",
+        "Modalidad: {} · Estado: {}{late}",
         p.modality.label(),
         p.status.label()
     ));
@@ -260,4 +267,29 @@ pub async fn feed(State(st): State<AppState>, uri: Uri) -> Result<Response, ApiE
         HeaderValue::from_static("public, max-age=300"),
     );
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Status;
+
+    #[test]
+    fn an_open_process_past_its_deadline_says_so() {
+        let due =
+            |y| chrono::NaiveDate::from_ymd_opt(y, 3, 1).and_then(|d| d.and_hms_opt(17, 0, 0));
+        let open = |y| Process {
+            title: "MANTENIMIENTO DE LA MALLA VIAL".into(),
+            status: Status::Open,
+            offers_due_at: due(y),
+            ..Default::default()
+        };
+        assert!(summary(&open(2020)).contains("Estado: Abierto (cierre vencido)"));
+        assert!(summary(&open(2999)).contains("Estado: Abierto\n"));
+        let awarded = Process {
+            status: Status::Awarded,
+            ..open(2020)
+        };
+        assert!(!summary(&awarded).contains("vencido"));
+    }
 }

@@ -13,7 +13,7 @@ use maud::{Markup, html};
 use super::AppState;
 use super::api::top_from;
 use super::web::{describe, html_response, layout, link_with, query_string};
-use crate::display::{format_cop, format_int};
+use crate::display::{count, format_cop, format_int};
 use crate::query::SearchParams;
 use crate::query::top::{Top, TopBy, TopEntry, TopOrder};
 
@@ -81,9 +81,12 @@ fn list(p: &SearchParams, t: &Top, order: TopOrder) -> Markup {
         section.top aria-labelledby=(id) {
             h2 #(id) { (title) }
             p.hint {
-                (format_int(t.distinct))
-                @if t.by == TopBy::Buyer { " entidades" } @else { " proveedores" }
-                " en " (format_int(t.total)) " procesos"
+                @if t.by == TopBy::Buyer {
+                    (count(t.distinct, "entidad", "entidades"))
+                } @else {
+                    (count(t.distinct, "proveedor", "proveedores"))
+                }
+                " en " (count(t.total, "proceso", "procesos"))
                 @if t.without > 0 {
                     " (" (format_int(t.without))
                     @if t.by == TopBy::Buyer { " sin entidad" } @else { " sin proveedor adjudicado" }

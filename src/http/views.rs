@@ -186,21 +186,32 @@ pub struct ProcessResponse {
     pub url_is_search: bool,
     /// UNSPSC codes with the names of every level.
     pub categories: Vec<Category>,
-    /// Keys of other processes the same identifier names (a shared reference or NIT).
+    /// Keys of other processes the same identifier names (a shared reference or NIT), at
+    /// most 49: `/api/search?q=` with the identifier lists them all.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub also_matches: Vec<String>,
+    /// How many other processes the identifier names (more than `also_matches` holds when
+    /// it names more than 49).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub also_matches_total: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl ProcessResponse {
     /// Builds the response for a found process.
-    pub fn new(p: Process, also: Vec<String>) -> Self {
+    pub fn new(found: crate::query::Found) -> Self {
         let u = Unspsc::get();
+        let p = found.process;
         ProcessResponse {
             url: p.link(),
             url_is_search: !p.links_to_itself(),
             categories: p.unspsc.iter().map(|c| u.category(c)).collect(),
             process: p,
-            also_matches: also,
+            also_matches: found.also,
+            also_matches_total: found.total.saturating_sub(1),
         }
     }
 }

@@ -1056,7 +1056,17 @@ fn json_value(v: &serde_json::Value) -> Markup {
     }
 }
 
-fn process_html(p: &Process, also: &[String], back: &str) -> Markup {
+/// The other processes an identifier names, as the process page lists them.
+struct Others<'a> {
+    /// The identifier looked up.
+    id: &'a str,
+    /// The keys shown.
+    keys: &'a [String],
+    /// How many there are.
+    total: u64,
+}
+
+fn process_html(p: &Process, also: &Others<'_>, back: &str) -> Markup {
     let platform = p.platform.map_or("SECOP", |x| x.label());
     let u = Unspsc::get();
     let d = |t: Option<chrono::NaiveDateTime>| t.map(|t| html! { (format_datetime(t)) });
@@ -1239,10 +1249,16 @@ fn process_html(p: &Process, also: &[String], back: &str) -> Markup {
                     (json_value(e))
                 }
             }
-            @if !also.is_empty() {
+            @if !also.keys.is_empty() {
                 section {
                     h2 { "Otros procesos con este identificador" }
-                    ul { @for k in also { li { a href=(process_path(k)) { (k) } } } }
+                    ul { @for k in also.keys { li { a href=(process_path(k)) { (k) } } } }
+                    @if also.total > also.keys.len() as u64 {
+                        p {
+                            "Se muestran " (also.keys.len()) " de " (format_int(also.total)) ". "
+                            a href={ "/?q=" (urlencode(also.id)) } { "Ver todos en la búsqueda" }
+                        }
+                    }
                 }
             }
             p.formats {
@@ -1271,7 +1287,13 @@ pub async fn process_page(
     }
     let key = id.clone();
     match st.with_engine(move |e| e.find(&key)).await {
-        Ok(Some((p, also))) => {
+        Ok(Some(found)) => {
+            let others = Others {
+                id: &id,
+                keys: &found.also,
+                total: found.total.saturating_sub(1),
+            };
+            let p = found.process;
             let title = if p.title.trim().is_empty() {
                 p.process_id.clone()
             } else {
@@ -1279,7 +1301,7 @@ pub async fn process_page(
             };
             html_response(
                 StatusCode::OK,
-                layout(&title, "", html! {}, process_html(&p, &also, &back)),
+                layout(&title, "", html! {}, process_html(&p, &others, &back)),
             )
         }
         Ok(None) => {

@@ -114,6 +114,22 @@ type Collected = (Option<f32>, (Option<i64>, u64), DocAddress);
 /// hash. `None` marks a document excluded by the cursor.
 type FieldKey = Option<(Option<i64>, u64)>;
 
+/// The most processes [`Engine::find`] returns for one identifier (a NIT names every
+/// process of its entity: the search lists them all).
+pub const FIND_MAX: usize = 50;
+
+/// A process found by an identifier, and the others the identifier names.
+#[derive(Debug)]
+pub struct Found {
+    /// The best match.
+    pub process: Process,
+    /// Keys of other processes the identifier names, best first, at most
+    /// [`FIND_MAX`] − 1.
+    pub also: Vec<String>,
+    /// Processes the identifier names, the best match included.
+    pub total: u64,
+}
+
 /// The search engine over an index.
 #[derive(Clone)]
 pub struct Engine {
@@ -200,8 +216,13 @@ impl Engine {
         } else {
             self.words_and_identifiers(&plain, &words, warnings)
         };
-        // Any identifier finds its process: the text as one identifier.
-        let ids = self.held_ids(text);
+        // Any identifier finds its process: the text as one identifier (not when it is
+        // excluded: `-890981195` asks for every process but that entity's).
+        let ids = if plain.starts_with('-') {
+            Vec::new()
+        } else {
+            self.held_ids(text)
+        };
         if ids.is_empty() {
             if q.is::<EmptyQuery>() {
                 warnings.push(nothing_to_search(text, &words.too_common));
@@ -256,10 +277,7 @@ impl Engine {
             {
                 continue;
             }
-            warnings.push(Message::new(
-                format!("ignored part of the query: {e}"),
-                format!("se ignoró parte de la búsqueda ({e})"),
-            ));
+            warnings.push(parser_warning(&e));
         }
         phrases::use_pairs(
             q,
@@ -278,14 +296,32 @@ impl Engine {
         words: &text::Words,
         warnings: &mut Vec<Message>,
     ) -> Box<dyn Query> {
-        let Some(parts) = text::plain_parts(plain).filter(|p| p.len() > 1) else {
+        // One word alone is the whole text, which `text_query` looks up as an identifier,
+        // unless it is an exclusion.
+        let Some(parts) = text::plain_parts(plain)
+            .filter(|p| p.len() > 1 || p.iter().any(|w| w.starts_with('-')))
+        else {
             return self.parsed(plain, words.wanted == 0, warnings);
         };
         let mut rest: Vec<&str> = Vec::new();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let has_digit = |w: &str| w.chars().any(|c| c.is_ascii_digit());
         for part in parts {
-            let held = if part.starts_with(['-', '"']) || !part.chars().any(|c| c.is_ascii_digit())
-            {
+            // An excluded identifier (`-890981195`) leaves out its processes, as well as the
+            // word in the text.
+            if let Some(id) = part.strip_prefix('-') {
+                let held = if id.starts_with('"') || !has_digit(id) {
+                    Vec::new()
+                } else {
+                    self.held_ids(id)
+                };
+                if !held.is_empty() {
+                    clauses.push((Occur::MustNot, self.any_of(self.index.fields.ids, held)));
+                }
+                rest.push(part);
+                continue;
+            }
+            let held = if part.starts_with('"') || !has_digit(part) {
                 Vec::new()
             } else {
                 self.held_ids(part)
@@ -309,6 +345,10 @@ impl Engine {
         // Stop words beside an identifier (`de 890981195`) ask for nothing more.
         if w.wanted + w.excluded > 0 {
             clauses.push((Occur::Must, self.parsed(&rest, w.wanted == 0, warnings)));
+        }
+        // Only exclusions: every process but those, as for excluded words.
+        if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
         }
         Box::new(BooleanQuery::new(clauses))
     }
@@ -705,8 +745,9 @@ impl Engine {
 
     /// Finds a process by any identifier: its key, process id, CO1.REQ/NTC/PCCNTR, a
     /// constancia or uid, the entity's reference, or (last) the buyer's NIT. Returns the
-    /// best match and the keys of other processes the identifier also names.
-    pub fn find(&self, id: &str) -> Result<Option<(Process, Vec<String>)>> {
+    /// best match, the keys of other processes the identifier also names (at most
+    /// [`FIND_MAX`] in all), and how many processes it names.
+    pub fn find(&self, id: &str) -> Result<Option<Found>> {
         let id = id.trim();
         if id.is_empty() || id.len() > 300 {
             return Ok(None);
@@ -716,7 +757,11 @@ impl Engine {
         let exact = self.term(f.key, id);
         let hits = searcher.search(&*exact, &TopDocs::with_limit(1).order_by_score())?;
         if let Some((_, a)) = hits.first() {
-            return Ok(Some((self.load(&searcher, *a)?, Vec::new())));
+            return Ok(Some(Found {
+                process: self.load(&searcher, *a)?,
+                also: Vec::new(),
+                total: 1,
+            }));
         }
         let mut keys = vec![id_norm(id)];
         if let Some(n) = normalize_nit(id)
@@ -730,7 +775,10 @@ impl Engine {
             return Ok(None);
         }
         let q = self.any_of(f.ids, keys.clone());
-        let found = searcher.search(&*q, &TopDocs::with_limit(50).order_by_score())?;
+        let (found, total) = searcher.search(
+            &*q,
+            &(TopDocs::with_limit(FIND_MAX).order_by_score(), Count),
+        )?;
         let mut procs = Vec::with_capacity(found.len());
         for (_, a) in found {
             procs.push(self.load(&searcher, a)?);
@@ -756,7 +804,11 @@ impl Engine {
                 .then_with(|| a.key.cmp(&b.key))
         });
         let mut it = procs.into_iter();
-        Ok(it.next().map(|first| (first, it.map(|p| p.key).collect())))
+        Ok(it.next().map(|first| Found {
+            process: first,
+            also: it.map(|p| p.key).collect(),
+            total: total as u64,
+        }))
     }
 
     /// Processes of a buyer (by NIT or folded name key), newest first.
@@ -965,6 +1017,23 @@ pub(crate) fn live_docs(
         }
     }
     Ok(())
+}
+
+/// What the query parser left out, said in both languages: the Spanish text does not
+/// quote the parser's English.
+fn parser_warning(e: &tantivy::query::QueryParserError) -> Message {
+    use tantivy::query::QueryParserError as E;
+    match e {
+        E::AllButQueryForbidden => Message::new(
+            "ignored a group that only excludes words (-word): put a word to search beside it",
+            "se ignoró un grupo que solo excluye palabras (-palabra): escriba junto a él una \
+             palabra que buscar",
+        ),
+        e => Message::new(
+            format!("ignored part of the query: {e}"),
+            "se ignoró una parte de la búsqueda que no se pudo leer",
+        ),
+    }
 }
 
 #[cfg(test)]

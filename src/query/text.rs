@@ -76,25 +76,44 @@ fn parts(q: &str) -> Vec<Part<'_>> {
 
 /// The text without the pieces the parser would only complain about: signs without a
 /// letter or digit (`-`, `+`, `""`), an operator at either end, or one after another
-/// operator (`AND obra`, `obra OR`). What is left means the same.
+/// operator (`AND obra`, `obra OR`). `NOT` in capitals becomes the `-` of the word after
+/// it (`obra NOT vial` is `obra -vial`), and is dropped when no word follows: the parser
+/// would take a trailing `NOT` as "not anything" and find nothing. What is left means the
+/// same.
 pub(crate) fn tidy(plain: &str) -> String {
-    let mut kept: Vec<Part> = Vec::new();
+    // Each part kept, with `true` when a `NOT` before it excludes it.
+    let mut kept: Vec<(Part, bool)> = Vec::new();
+    let mut negate = false;
     for p in parts(plain) {
         match p {
+            Part::Text("NOT") => negate = true,
             Part::Text(t) if !t.chars().any(char::is_alphanumeric) => {}
-            Part::Operator(_) if !matches!(kept.last(), Some(Part::Text(_))) => {}
-            p => kept.push(p),
+            Part::Operator(_) if !matches!(kept.last(), Some((Part::Text(_), _))) => {}
+            Part::Operator(_) => {
+                negate = false;
+                kept.push((p, false));
+            }
+            Part::Text(t) => {
+                let negated = std::mem::take(&mut negate) && !t.starts_with('-');
+                kept.push((p, negated));
+            }
         }
     }
-    while matches!(kept.last(), Some(Part::Operator(_))) {
+    while matches!(kept.last(), Some((Part::Operator(_), _))) {
         kept.pop();
     }
-    kept.iter()
-        .map(|p| match p {
-            Part::Text(t) | Part::Operator(t) => *t,
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut out = String::with_capacity(plain.len() + 1);
+    for (p, negated) in kept {
+        let (Part::Text(t) | Part::Operator(t)) = p;
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        if negated {
+            out.push('-');
+        }
+        out.push_str(t);
+    }
+    out
 }
 
 /// The words and phrases of a tidied query, or `None` when it has operators (whose
@@ -183,6 +202,14 @@ mod tests {
             ("\"obra OR civil\" AND", "\"obra OR civil\""),
             ("-\"malla vial\" OR", "-\"malla vial\""),
             ("\"sin cerrar OR", "\"sin cerrar OR"),
+            // `NOT` in capitals excludes the word after it, and nothing at the end.
+            ("obra NOT", "obra"),
+            ("obra NOT vial", "obra -vial"),
+            ("NOT \"malla vial\" obra", "-\"malla vial\" obra"),
+            ("obra NOT -vial", "obra -vial"),
+            ("obra NOT OR vial", "obra OR vial"),
+            ("obra NOT NOT", "obra"),
+            ("NOT obra OR vial", "-obra OR vial"),
         ] {
             assert_eq!(tidy(given), want, "{given}");
         }
