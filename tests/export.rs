@@ -74,6 +74,28 @@ fn ndjson_has_one_record_per_hit() {
 }
 
 #[test]
+fn the_csv_gives_secop1_labels_their_accents_back() {
+    let (_, b) = body("/api/export?format=csv&platform=secop1");
+    let mut r = csv::Reader::from_reader(&b[BOM.len()..]);
+    let col = |name: &str| COLUMNS.iter().position(|c| *c == name).unwrap();
+    let published: Vec<String> = r
+        .records()
+        .map(|x| x.unwrap()[col("Modalidad publicada")].to_string())
+        .collect();
+    assert!(published.len() > 100);
+    // The live SECOP I dataset writes `CONTRATACIoN DIRECTA (LEY 1150 DE 2007)`.
+    assert!(
+        published
+            .iter()
+            .any(|m| m == "CONTRATACIÓN DIRECTA (LEY 1150 DE 2007)")
+    );
+    assert!(
+        published.iter().all(|m| !m.contains("IoN") && !m.contains("ReG")),
+        "no lost capital left"
+    );
+}
+
+#[test]
 fn csv_round_trips_through_the_csv_crate() {
     let q = "q=seguros&platform=secop2";
     let (h, b) = body(&format!("/api/export?format=csv&{q}"));

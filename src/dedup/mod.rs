@@ -555,9 +555,12 @@ impl Scan {
                 format!(
                     "min_score below {floor} needs nit= (one entity): the report of every entity keeps pairs from {floor}"
                 ),
-                format!(
-                    "un puntaje mínimo por debajo de {floor} necesita el NIT o nombre de una entidad: el informe de todas las entidades guarda los pares desde {floor}"
-                ),
+                {
+                    let floor = floor.to_string().replace('.', ",");
+                    format!(
+                        "un puntaje mínimo por debajo de {floor} necesita el NIT o nombre de una entidad: el informe de todas las entidades guarda los pares desde {floor}"
+                    )
+                },
             ));
         }
         let matching = self.pairs.iter().filter(|p| {

@@ -9,6 +9,7 @@ use std::io::Write;
 use crate::Result;
 use crate::display::iso;
 use crate::model::Process;
+use crate::normalize::text::restore_lost_capitals;
 
 /// The byte-order mark written first.
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -115,9 +116,12 @@ pub fn write_row<W: Write>(w: &mut ::csv::Writer<W>, p: &Process) -> Result<()> 
         opt(p.buyer.department.as_ref().map(|d| d.name.as_str())),
         opt(p.buyer.municipality.as_ref().map(|d| d.name.as_str())),
         p.modality.label().to_string(),
-        opt(p.modality_raw.as_deref()),
+        // As the web page shows them: SECOP I's published labels with the accented
+        // capitals its live data lost put back (`CONTRATACIÓN DIRECTA`, not
+        // `CONTRATACIoN DIRECTA`); the NDJSON record keeps them as published.
+        opt(p.modality_raw.clone().map(restore_lost_capitals).as_deref()),
         p.status.label().to_string(),
-        opt(p.status_raw.as_deref()),
+        opt(p.status_raw.clone().map(restore_lost_capitals).as_deref()),
         p.contract_type.label().to_string(),
         p.unspsc.join(" "),
         num(p.estimated_value),
