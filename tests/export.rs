@@ -90,7 +90,9 @@ fn the_csv_gives_secop1_labels_their_accents_back() {
             .any(|m| m == "CONTRATACIÓN DIRECTA (LEY 1150 DE 2007)")
     );
     assert!(
-        published.iter().all(|m| !m.contains("IoN") && !m.contains("ReG")),
+        published
+            .iter()
+            .all(|m| !m.contains("IoN") && !m.contains("ReG")),
         "no lost capital left"
     );
 }

@@ -246,6 +246,34 @@ async fn every_identifier_kind() {
 }
 
 #[tokio::test]
+async fn a_search_with_a_typo_says_what_was_meant() {
+    for (typed, meant) in [
+        ("vijilancia", "vigilancia"),
+        ("servisios%20profesionales", "servicios profesionales"),
+        ("suministro%20de%20conbustible", "suministro de combustible"),
+        ("interbentoria", "interventoría"),
+        ("polisas", "pólizas"),
+    ] {
+        let v = ok(&format!("/api/search?q={typed}")).await;
+        assert_eq!(v["total"], 0, "{typed}");
+        assert_eq!(v["suggestion"], meant, "{typed}");
+        // The suggestion finds something.
+        let again = ok(&format!(
+            "/api/search?q={}&per_page=1",
+            meant.replace(' ', "%20")
+        ))
+        .await;
+        assert!(again["total"].as_u64().unwrap() > 0, "{meant}");
+        assert!(again.get("suggestion").is_none());
+    }
+    // Nothing close, an identifier, or hits: no suggestion.
+    for q in ["xyzqwv", "CO1.BDOS.1", "vigilancia"] {
+        let v = ok(&format!("/api/search?q={q}")).await;
+        assert!(v.get("suggestion").is_none(), "{q}: {v}");
+    }
+}
+
+#[tokio::test]
 async fn an_excluded_identifier_leaves_out_its_processes() {
     let total = |q: &str| {
         let q = q.to_string();

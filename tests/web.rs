@@ -274,6 +274,24 @@ fn bad_parameters_get_a_readable_page_with_400() {
 }
 
 #[test]
+fn a_typo_gets_the_search_that_was_meant() {
+    let (status, _, body) = page("/?q=vijilancia&platform=secop2");
+    assert_eq!(status, 200);
+    let doc = Html::parse_document(&body);
+    let sug = doc
+        .select(&sel("p.suggestion a"))
+        .next()
+        .expect("a suggestion");
+    assert_eq!(sug.text().collect::<String>(), "«vigilancia»");
+    // The same search with the word corrected, filters kept.
+    let href = sug.value().attr("href").unwrap();
+    assert!(
+        href.contains("q=vigilancia") && href.contains("platform=secop2"),
+        "{href}"
+    );
+}
+
+#[test]
 fn the_process_page_has_every_field_and_the_link_back() {
     // Any identifier finds the page.
     for id in [

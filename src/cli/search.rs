@@ -58,6 +58,9 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     for w in &res.warnings {
         eprintln!("secop: {w}");
     }
+    if let Some(sug) = &res.suggestion {
+        eprintln!("secop: nothing matched; did you mean {sug:?}?");
+    }
     let mut t = Table::new(&[
         "platform",
         "id",

@@ -155,6 +155,10 @@ pub struct SearchResponse {
     /// The same in Spanish (what the web page shows).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings_es: Vec<String>,
+    /// When nothing matched: the text with each word the index does not hold replaced by
+    /// the closest one it does ("¿Quiso decir…?": `vijilancia` → `vigilancia`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
 }
 
 impl SearchResponse {
@@ -170,6 +174,7 @@ impl SearchResponse {
             next_cursor: r.next_cursor,
             warnings_es: r.warnings.iter().map(|w| w.es().to_string()).collect(),
             warnings: r.warnings.iter().map(|w| w.en().to_string()).collect(),
+            suggestion: r.suggestion,
         }
     }
 }

@@ -873,8 +873,16 @@ fn results_html(p: &SearchParams, s: &Search, r: &SearchResult, chart: Markup) -
                     p { a href=(link_with(p, |_| {})) { "Volver a la primera página" } }
                 } @else {
                     p { "Ningún proceso cumple esta búsqueda." }
-                    // A warning already says what to change.
-                    @if r.warnings.is_empty() { p { "Pruebe con menos palabras o quite filtros." } }
+                    @if let Some(sug) = &r.suggestion {
+                        p.suggestion {
+                            "¿Quiso decir "
+                            a href=(link_with(p, |q| q.q = Some(sug.clone()))) { "«" (sug) "»" }
+                            "?"
+                        }
+                    } @else if r.warnings.is_empty() {
+                        // A warning already says what to change.
+                        p { "Pruebe con menos palabras o quite filtros." }
+                    }
                 }
             }
         } @else {

@@ -4,6 +4,7 @@
 mod facets;
 mod phrases;
 pub mod request;
+mod suggest;
 mod text;
 pub mod top;
 
@@ -92,6 +93,10 @@ pub struct SearchResult {
     /// What was not searched, and why (serialized in English).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Message>,
+    /// When nothing matched: the text with each word the index does not hold replaced by
+    /// the closest one it does (`vijilancia` → `vigilancia`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
 }
 
 /// Counts and value per month.
@@ -579,6 +584,12 @@ impl Engine {
             });
         }
         let facets = aggs.map(|b| self.read_facets(&b));
+        let suggestion = match &s.text {
+            Some(t) if total == 0 => {
+                suggest::suggest(self, &searcher, &text::tidy(&text::plain_syntax(t)))
+            }
+            _ => None,
+        };
         Ok(SearchResult {
             total: total as u64,
             took_ms: t0.elapsed().as_secs_f64() * 1000.0,
@@ -586,6 +597,7 @@ impl Engine {
             facets,
             next_cursor,
             warnings,
+            suggestion,
         })
     }
 
