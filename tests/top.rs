@@ -137,6 +137,57 @@ fn suppliers_who_share_a_process_each_have_their_part() {
 }
 
 #[test]
+fn a_nit_seated_in_two_municipalities_says_so() {
+    // 890981195 is Abejorral's NIT (Antioquia, SECOP II); some SECOP I rows of Ábrego's
+    // mayor's office (Norte de Santander) carry it.
+    let t = top(&["--nit", "890981195"]);
+    let e = &t["entries"][0];
+    assert_eq!(e["id"], "890981195");
+    assert_eq!(e["municipalities"], 2, "{e}");
+    let seats = e["seats"].as_array().unwrap();
+    let named: Vec<&str> = seats.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        named,
+        ["Abejorral, Antioquia", "Ábrego, Norte de Santander"]
+    );
+    // Each count is the search narrowed to the NIT and the municipality.
+    for s in seats {
+        let code = s["code"].as_str().unwrap();
+        assert_eq!(
+            s["count"].as_u64().unwrap(),
+            total(&["--nit", "890981195", "--municipality", code]),
+            "{s}"
+        );
+    }
+    let sum: u64 = seats.iter().map(|s| s["count"].as_u64().unwrap()).sum();
+    assert_eq!(sum, e["count"].as_u64().unwrap());
+    // A NIT seated in one place says nothing.
+    let t = top(&["--department", "97", "--limit", "100"]);
+    let one = t["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == "891900493")
+        .expect("Carurú's mayor's office");
+    assert!(
+        one.get("municipalities").is_none() && one.get("seats").is_none(),
+        "{one}"
+    );
+    // The page and the command say it too.
+    let srv = serve(demo_dir(), |_| {});
+    let html = srv.text("/quien?nit=890981195");
+    assert!(
+        html.contains("Sus procesos están en 2 municipios: Abejorral, Antioquia (341); Ábrego, Norte de Santander (9)."),
+        "{html}"
+    );
+    let out = secop_ok(demo_dir(), &["top", "--nit", "890981195"]);
+    assert!(
+        out.contains("890981195 is seated in 2 municipalities: Abejorral, Antioquia 341; Ábrego, Norte de Santander 9"),
+        "{out}"
+    );
+}
+
+#[test]
 fn top_over_http_and_on_the_page() {
     let srv = serve(demo_dir(), |_| {});
     let c = http();

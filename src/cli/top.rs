@@ -99,5 +99,24 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
             String::new()
         }
     )?;
+    // One NIT seated in several municipalities: a national entity's offices, or two
+    // entities under one NIT (a NIT mistyped on SECOP I).
+    for e in t.entries.iter().filter(|e| e.municipalities.is_some()) {
+        let n = e.municipalities.unwrap_or(0);
+        let mut listed: Vec<String> = e
+            .seats
+            .iter()
+            .map(|s| format!("{} {}", s.name, format_int(s.count)))
+            .collect();
+        if n > e.seats.len() as u64 {
+            listed.push("…".into());
+        }
+        writeln!(
+            out,
+            "{} is seated in {n} municipalities: {}",
+            e.id.as_deref().unwrap_or(&e.key),
+            listed.join("; ")
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
 }

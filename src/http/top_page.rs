@@ -60,6 +60,29 @@ fn other_names(e: &TopEntry) -> Markup {
     }
 }
 
+/// Under a buyer's name, the municipalities its NIT's processes are seated in when there
+/// are several: a national entity's regional offices, or two entities under one NIT (a NIT
+/// mistyped on SECOP I: Abejorral's, 890981195, on rows of Ábrego's mayor's office).
+fn seats(e: &TopEntry) -> Markup {
+    let Some(n) = e.municipalities else {
+        return html! {};
+    };
+    let rest = (n as usize).saturating_sub(e.seats.len());
+    html! {
+        div.hint.seats {
+            "Sus procesos están en " (count(n, "municipio", "municipios")) ": "
+            @for (i, s) in e.seats.iter().enumerate() {
+                @if i > 0 { "; " }
+                (s.name) " (" (format_int(s.count)) ")"
+            }
+            @if rest > 0 {
+                " y " (format_int(rest as u64)) " más"
+            }
+            ". Un mismo NIT en varios municipios son oficinas de una entidad nacional o un NIT mal digitado."
+        }
+    }
+}
+
 fn list(p: &SearchParams, t: &Top, order: TopOrder) -> Markup {
     let (title, who, value_note) = match t.by {
         TopBy::Buyer => (
@@ -118,6 +141,7 @@ fn list(p: &SearchParams, t: &Top, order: TopOrder) -> Markup {
                                     td {
                                         a href=(narrowed(p, t.by, e)) { (e.name) }
                                         (other_names(e))
+                                        (seats(e))
                                     }
                                     td.id { (e.id.as_deref().unwrap_or("—")) }
                                     td class="num" { (format_int(e.count)) }

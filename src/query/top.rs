@@ -16,7 +16,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
-use tantivy::query::{BooleanQuery, TermQuery};
+use tantivy::query::{BooleanQuery, TermQuery, TermSetQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
 
@@ -170,6 +170,16 @@ pub struct TopEntry {
     /// with its processes; empty when every hit writes `name`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub other_names: Vec<TopName>,
+    /// Buyers only, when the hits seat this NIT in more than one municipality: how many.
+    /// One NIT is then several entities: a national entity's regional offices, or a NIT
+    /// mistyped on SECOP I (890981195 is Abejorral's, and some SECOP I rows of Ábrego's
+    /// mayor's office carry it). See `seats`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub municipalities: Option<u64>,
+    /// The municipalities behind `municipalities`, most hits first, at most
+    /// [`MAX_OTHER_NAMES`] + 1.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub seats: Vec<TopSeat>,
     /// Matching processes.
     pub count: u64,
     /// Their value, whole COP (see [`TopBy`]).
@@ -182,6 +192,17 @@ pub struct TopEntry {
 
 /// Most other names one entry lists.
 pub const MAX_OTHER_NAMES: usize = 5;
+
+/// A municipality a buyer's hits are seated in.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct TopSeat {
+    /// DIVIPOLA code.
+    pub code: String,
+    /// The official name and its department (`Ábrego, Norte de Santander`).
+    pub name: String,
+    /// Matching processes of the buyer seated there.
+    pub count: u64,
+}
 
 /// One of the names a buyer's hits give it.
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
@@ -241,6 +262,22 @@ impl Engine {
         all.sort_unstable_by(|a, b| rank(b).cmp(&rank(a)).then_with(|| a.0.cmp(&b.0)));
         let distinct = all.len() as u64;
         all.truncate(limit);
+        // The listed buyers' municipalities, from a second pass over their hits alone:
+        // one more column read for every hit of the first pass would cost a third more.
+        let mut seat_tally = match by {
+            TopBy::Buyer if !all.is_empty() => {
+                let terms = all
+                    .iter()
+                    .map(|(k, _)| Term::from_field_text(self.index.fields.buyer, k))
+                    .collect::<Vec<_>>();
+                let q = BooleanQuery::intersection(vec![
+                    query.box_clone(),
+                    Box::new(TermSetQuery::new(terms)),
+                ]);
+                searcher.search(&q, &SeatTally)?
+            }
+            _ => FxHashMap::default(),
+        };
         let share = |part: f64, whole: f64| if whole > 0.0 { part / whole } else { 0.0 };
         let mut entries = Vec::with_capacity(all.len());
         for (key, t) in all {
@@ -254,6 +291,7 @@ impl Engine {
                 .take(MAX_OTHER_NAMES)
                 .map(|(name, count)| TopName { name, count })
                 .collect();
+            let (municipalities, seats) = seats_of(seat_tally.remove(&key).unwrap_or_default());
             let name = match common {
                 Some(n) => n,
                 None => self
@@ -266,6 +304,8 @@ impl Engine {
                 name,
                 names,
                 other_names,
+                municipalities,
+                seats,
                 count: t.count,
                 value: t.value,
                 value_share: share(t.value as f64, fruit.value as f64),
@@ -319,6 +359,124 @@ impl Engine {
                 .find(|s| supplier_key(s).as_deref() == Some(key))
                 .map(|s| s.name.clone()),
         })
+    }
+}
+
+/// The municipalities of a buyer's hits when there are several: how many, and the
+/// first ones by hits with their official names.
+fn seats_of(mut seats: Vec<(String, u64)>) -> (Option<u64>, Vec<TopSeat>) {
+    if seats.len() < 2 {
+        return (None, Vec::new());
+    }
+    seats.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let divipola = crate::normalize::place::Divipola::get();
+    let listed = seats
+        .iter()
+        .take(MAX_OTHER_NAMES + 1)
+        .map(|(code, count)| TopSeat {
+            name: divipola.municipality(code).map_or_else(
+                || code.clone(),
+                |m| match divipola.department(&m.department) {
+                    Some(d) if !m.name.contains(&d.name) => format!("{}, {}", m.name, d.name),
+                    _ => m.name.clone(),
+                },
+            ),
+            code: code.clone(),
+            count: *count,
+        })
+        .collect();
+    (Some(seats.len() as u64), listed)
+}
+
+/// Per buyer key, the municipality codes of its hits and their counts.
+struct SeatTally;
+
+struct SegmentSeats {
+    keys: Option<StrColumn>,
+    seats: Option<StrColumn>,
+    /// By buyer ordinal: its municipality ordinals and their processes (usually one).
+    by_key: Vec<Vec<(u64, u64)>>,
+}
+
+impl Collector for SeatTally {
+    type Fruit = FxHashMap<String, Vec<(String, u64)>>;
+    type Child = SegmentSeats;
+
+    fn for_segment(&self, _: SegmentOrdinal, seg: &SegmentReader) -> tantivy::Result<SegmentSeats> {
+        let ff = seg.fast_fields();
+        let keys = ff.str(TopBy::Buyer.key_column())?;
+        Ok(SegmentSeats {
+            by_key: vec![Vec::new(); keys.as_ref().map_or(0, |k| k.num_terms())],
+            keys,
+            seats: ff.str("municipality")?,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, parts: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
+        let mut out: Self::Fruit = FxHashMap::default();
+        for part in parts {
+            for (key, seats) in part {
+                let to = out.entry(key).or_default();
+                for (code, n) in seats {
+                    match to.iter_mut().find(|(c, _)| *c == code) {
+                        Some((_, m)) => *m += n,
+                        None => to.push((code, n)),
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl SegmentCollector for SegmentSeats {
+    type Fruit = FxHashMap<String, Vec<(String, u64)>>;
+
+    fn collect(&mut self, doc: DocId, _: Score) {
+        let (Some(k), Some(s)) = (&self.keys, &self.seats) else {
+            return;
+        };
+        if let (Some(key), Some(seat)) = (k.term_ords(doc).next(), s.ords().first(doc))
+            && let Some(seen) = self.by_key.get_mut(key as usize)
+        {
+            match seen.iter_mut().find(|(o, _)| *o == seat) {
+                Some((_, n)) => *n += 1,
+                None => seen.push((seat, 1)),
+            }
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        let mut out = FxHashMap::default();
+        let (Some(kc), Some(sc)) = (&self.keys, &self.seats) else {
+            return out;
+        };
+        let sorted = |mut v: Vec<u64>| {
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let key_ords: Vec<u64> = (0..self.by_key.len() as u64)
+            .filter(|&o| !self.by_key[o as usize].is_empty())
+            .collect();
+        let seat_ords = sorted(self.by_key.iter().flatten().map(|p| p.0).collect());
+        let seat_text: FxHashMap<u64, String> = seat_ords
+            .iter()
+            .copied()
+            .zip(texts(sc, &seat_ords))
+            .collect();
+        for (o, key) in key_ords.iter().zip(texts(kc, &key_ords)) {
+            let seats = self.by_key[*o as usize]
+                .iter()
+                .map(|(s, n)| (seat_text[s].clone(), *n))
+                .collect();
+            out.insert(key, seats);
+        }
+        out
     }
 }
 
