@@ -38,6 +38,19 @@ fn narrowed(p: &SearchParams, by: TopBy, e: &TopEntry) -> String {
     })
 }
 
+/// Names with their processes, `; ` between them, and how many more there are.
+fn counted<'a>(items: impl Iterator<Item = (&'a str, u64)>, rest: usize) -> Markup {
+    html! {
+        @for (i, (name, n)) in items.enumerate() {
+            @if i > 0 { "; " }
+            (name) " (" (format_int(n)) ")"
+        }
+        @if rest > 0 {
+            " y " (format_int(rest as u64)) " más"
+        }
+    }
+}
+
 /// Under a buyer's name, the other names its NIT publishes under (ICBF's regional offices,
 /// a city's secretariats): the row counts the whole NIT, not only the unit named.
 fn other_names(e: &TopEntry) -> Markup {
@@ -45,17 +58,11 @@ fn other_names(e: &TopEntry) -> Markup {
         return html! {};
     };
     let rest = (n as usize).saturating_sub(1 + e.other_names.len());
+    let names = e.other_names.iter().map(|o| (o.name.as_str(), o.count));
     html! {
         div.hint.names {
             "Este NIT publica con " (format_int(n)) " nombres; también: "
-            @for (i, o) in e.other_names.iter().enumerate() {
-                @if i > 0 { "; " }
-                (o.name) " (" (format_int(o.count)) ")"
-            }
-            @if rest > 0 {
-                " y " (format_int(rest as u64)) " más"
-            }
-            "."
+            (counted(names, rest)) "."
         }
     }
 }
@@ -68,16 +75,11 @@ fn seats(e: &TopEntry) -> Markup {
         return html! {};
     };
     let rest = (n as usize).saturating_sub(e.seats.len());
+    let places = e.seats.iter().map(|s| (s.name.as_str(), s.count));
     html! {
         div.hint.seats {
             "Sus procesos están en " (count(n, "municipio", "municipios")) ": "
-            @for (i, s) in e.seats.iter().enumerate() {
-                @if i > 0 { "; " }
-                (s.name) " (" (format_int(s.count)) ")"
-            }
-            @if rest > 0 {
-                " y " (format_int(rest as u64)) " más"
-            }
+            (counted(places, rest))
             ". Un mismo NIT en varios municipios son oficinas de una entidad nacional o un NIT mal digitado."
         }
     }
