@@ -305,6 +305,10 @@ async fn an_excluded_identifier_leaves_out_its_processes() {
         vigilancia - of_nit_vigilancia
     );
     assert_eq!(total("vigilancia%20NOT").await, vigilancia);
+    // A short number is a word, not an identifier: `-2026` leaves out the processes whose
+    // text says 2026, not those whose reference is `2026`.
+    let year = total("2026").await;
+    assert_eq!(total("-2026").await, everything - year);
 }
 
 #[tokio::test]

@@ -119,6 +119,9 @@ type Collected = (Option<f32>, (Option<i64>, u64), DocAddress);
 /// hash. `None` marks a document excluded by the cursor.
 type FieldKey = Option<(Option<i64>, u64)>;
 
+/// The shortest identifier (folded, `mc0122026`) an exclusion leaves out by identifier.
+const MIN_EXCLUDED_ID: usize = 6;
+
 /// The most processes [`Engine::find`] returns for one identifier (a NIT names every
 /// process of its entity: the search lists them all).
 pub const FIND_MAX: usize = 50;
@@ -313,13 +316,16 @@ impl Engine {
         let has_digit = |w: &str| w.chars().any(|c| c.is_ascii_digit());
         for part in parts {
             // An excluded identifier (`-890981195`) leaves out its processes, as well as the
-            // word in the text.
+            // word in the text. A short number (`-2026`, `-001`) is only a word: many
+            // references are such numbers, and a year is no identifier.
             if let Some(id) = part.strip_prefix('-') {
-                let held = if id.starts_with('"') || !has_digit(id) {
-                    Vec::new()
-                } else {
-                    self.held_ids(id)
-                };
+                let held =
+                    if id.starts_with('"') || !has_digit(id) || id_norm(id).len() < MIN_EXCLUDED_ID
+                    {
+                        Vec::new()
+                    } else {
+                        self.held_ids(id)
+                    };
                 if !held.is_empty() {
                     clauses.push((Occur::MustNot, self.any_of(self.index.fields.ids, held)));
                 }
