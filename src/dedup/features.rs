@@ -15,6 +15,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::index::schema::singular;
 use crate::model::{Modality, Platform, Process, Status};
 use crate::normalize::normalize_nit;
+use crate::normalize::place::place_label;
 use crate::normalize::text::{fold_words, id_norm, strip_phase_suffix};
 
 /// True for words that carry no meaning in an object text (folded).
@@ -737,13 +738,9 @@ impl Seat {
     pub fn of(b: &BuyerView<'_>) -> Option<Seat> {
         let m = b.municipality.as_ref()?;
         let code = m.code.as_deref().filter(|c| c.len() == 5)?;
-        let shown = match b.department.as_ref().map(|d| d.name.trim()) {
-            Some(d) if !d.is_empty() && !m.name.contains(d) => format!("{}, {d}", m.name),
-            _ => m.name.to_string(),
-        };
         Some(Seat {
             code: code.to_string(),
-            shown,
+            shown: place_label(&m.name, b.department.as_ref().map(|d| &*d.name)),
         })
     }
 }

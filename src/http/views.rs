@@ -197,12 +197,8 @@ pub struct ProcessResponse {
     pub also_matches: Vec<String>,
     /// How many other processes the identifier names (more than `also_matches` holds when
     /// it names more than 49).
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::query::is_zero")]
     pub also_matches_total: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 impl ProcessResponse {

@@ -120,6 +120,15 @@ fn muni_key(s: &str) -> String {
     strip_dc(fold_words(s))
 }
 
+/// A municipality with its department, `Ábrego, Norte de Santander`: the department
+/// left out when unknown or already in the name (`Bogotá, D.C.`).
+pub fn place_label(municipality: &str, department: Option<&str>) -> String {
+    match department.map(str::trim) {
+        Some(d) if !d.is_empty() && !municipality.contains(d) => format!("{municipality}, {d}"),
+        _ => municipality.to_string(),
+    }
+}
+
 /// Title case with Spanish particles in lower case: `SAN ANDRÉS DE TUMACO` → `San Andrés de
 /// Tumaco`, `BOGOTÁ, D.C.` → `Bogotá, D.C.`.
 pub fn title_case(s: &str) -> String {
@@ -314,6 +323,20 @@ impl Divipola {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_municipality_is_labelled_with_its_department() {
+        assert_eq!(
+            place_label("Ábrego", Some("Norte de Santander")),
+            "Ábrego, Norte de Santander"
+        );
+        assert_eq!(
+            place_label("Bogotá, D.C.", Some("Bogotá, D.C.")),
+            "Bogotá, D.C."
+        );
+        assert_eq!(place_label("Mitú", None), "Mitú");
+        assert_eq!(place_label("Mitú", Some(" ")), "Mitú");
+    }
 
     #[test]
     fn bogota_in_every_spelling() {

@@ -855,7 +855,8 @@ struct CursorPos {
     asked: u64,
 }
 
-fn is_zero(v: &u64) -> bool {
+/// For `skip_serializing_if`: a count of zero is left out.
+pub(crate) fn is_zero(v: &u64) -> bool {
     *v == 0
 }
 

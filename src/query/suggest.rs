@@ -82,7 +82,6 @@ fn closest(searcher: &Searcher, field: Field, token: &str, len: usize) -> Option
     let max = if len >= TWO_EDITS { 2 } else { 1 };
     for distance in 1..=max {
         let query = FuzzyTermQuery::new(Term::from_field_text(field, token), distance, true);
-        let mut best: Option<(u64, String)> = None;
         let mut freq: HashMap<Vec<u8>, u64> = HashMap::new();
         for seg in searcher.segment_readers() {
             let Ok(inverted) = seg.inverted_index(field) else {
@@ -100,18 +99,11 @@ fn closest(searcher: &Searcher, field: Field, token: &str, len: usize) -> Option
                 n += 1;
             }
         }
-        for (k, f) in freq {
-            let Ok(t) = String::from_utf8(k) else {
-                continue;
-            };
-            let better = match &best {
-                None => true,
-                Some((bf, bt)) => f > *bf || (f == *bf && t < *bt),
-            };
-            if better {
-                best = Some((f, t));
-            }
-        }
+        // The most frequent; of equal ones, the first in order.
+        let best = freq
+            .into_iter()
+            .filter_map(|(k, f)| String::from_utf8(k).ok().map(|t| (f, t)))
+            .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(&a.1)));
         if let Some((_, t)) = best {
             return Some(t);
         }

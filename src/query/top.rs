@@ -22,6 +22,7 @@ use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
 
 use super::{Engine, Search};
 use crate::index::document::{buyer_key, supplier_key};
+use crate::normalize::place::place_label;
 use crate::{Error, Result};
 
 /// Most entries one answer lists.
@@ -376,9 +377,9 @@ fn seats_of(mut seats: Vec<(String, u64)>) -> (Option<u64>, Vec<TopSeat>) {
         .map(|(code, count)| TopSeat {
             name: divipola.municipality(code).map_or_else(
                 || code.clone(),
-                |m| match divipola.department(&m.department) {
-                    Some(d) if !m.name.contains(&d.name) => format!("{}, {}", m.name, d.name),
-                    _ => m.name.clone(),
+                |m| {
+                    let department = divipola.department(&m.department);
+                    place_label(&m.name, department.map(|d| d.name.as_str()))
                 },
             ),
             code: code.clone(),
@@ -420,13 +421,7 @@ impl Collector for SeatTally {
         let mut out: Self::Fruit = FxHashMap::default();
         for part in parts {
             for (key, seats) in part {
-                let to = out.entry(key).or_default();
-                for (code, n) in seats {
-                    match to.iter_mut().find(|(c, _)| *c == code) {
-                        Some((_, m)) => *m += n,
-                        None => to.push((code, n)),
-                    }
-                }
+                add_counts(out.entry(key).or_default(), seats);
             }
         }
         Ok(out)
@@ -507,16 +502,21 @@ struct KeyTally {
     names: Vec<(String, u64)>,
 }
 
+/// Adds counts by text into a short list (usually of one).
+fn add_counts(to: &mut Vec<(String, u64)>, from: Vec<(String, u64)>) {
+    for (n, c) in from {
+        match to.iter_mut().find(|(m, _)| *m == n) {
+            Some((_, d)) => *d += c,
+            None => to.push((n, c)),
+        }
+    }
+}
+
 impl KeyTally {
     fn add(&mut self, o: KeyTally) {
         self.count += o.count;
         self.value += o.value;
-        for (n, c) in o.names {
-            match self.names.iter_mut().find(|(m, _)| *m == n) {
-                Some((_, d)) => *d += c,
-                None => self.names.push((n, c)),
-            }
-        }
+        add_counts(&mut self.names, o.names);
     }
 }
 
