@@ -48,6 +48,48 @@ fn specific_queries_find_specific_processes() {
 }
 
 #[test]
+fn a_search_that_finds_nothing_says_which_word_or_flag_to_leave_out() {
+    let d = demo_dir();
+    let out = secop(d, &["search", "cemento hidraulico"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let cemento = total(d, &["cemento"]);
+    let hidraulico = total(d, &["hidraulico"]);
+    assert!(
+        err.contains(&format!("without \"hidraulico\": {cemento} processes")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("without \"cemento\": {hidraulico} processes")),
+        "{err}"
+    );
+    // A filter too many names its flag; --json carries the same.
+    let args = [
+        "search",
+        "vigilancia",
+        "--department",
+        "97",
+        "--modality",
+        "licitacion",
+    ];
+    let err = String::from_utf8_lossy(&secop(d, &args).stderr).to_string();
+    let without_modality = total(d, &["vigilancia", "--department", "97"]);
+    assert!(
+        err.contains(&format!("without --modality: {without_modality} processes")),
+        "{err}"
+    );
+    let v = secop_json(d, &args);
+    assert!(
+        v["relaxations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["without_filter"] == "modality" && r["total"] == without_modality),
+        "{v}"
+    );
+}
+
+#[test]
 fn phrases_need_their_words_in_order() {
     let d = demo_dir();
     let words = total(d, &["prestación servicios"]);

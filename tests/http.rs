@@ -274,6 +274,52 @@ async fn a_search_with_a_typo_says_what_was_meant() {
 }
 
 #[tokio::test]
+async fn a_search_that_finds_nothing_says_what_to_leave_out() {
+    let total = |q: String| async move { ok(&q).await["total"].as_u64().unwrap() };
+    // Two known words never together: each alone finds processes.
+    let v = ok("/api/search?q=cemento%20hidraulico").await;
+    assert_eq!(v["total"], 0);
+    let wider = v["relaxations"].as_array().expect("relaxations");
+    let words: Vec<&str> = wider
+        .iter()
+        .map(|r| r["without_word"].as_str().unwrap())
+        .collect();
+    assert_eq!(words, ["cemento", "hidraulico"], "{v}");
+    // Most hits first, and each count is what its search finds.
+    for r in wider {
+        let n = r["total"].as_u64().unwrap();
+        assert!(n > 0);
+        assert_eq!(
+            total(format!("/api/search?{}", r["query"].as_str().unwrap())).await,
+            n
+        );
+    }
+    assert!(wider[0]["total"].as_u64() >= wider[1]["total"].as_u64());
+    // A filter too many: the text alone finds processes in Vaupés, none by tender.
+    let v = ok("/api/search?q=vigilancia&department=97&modality=licitacion").await;
+    assert_eq!(v["total"], 0);
+    let wider = v["relaxations"].as_array().expect("relaxations");
+    let filters: Vec<&str> = wider
+        .iter()
+        .map(|r| r["without_filter"].as_str().unwrap())
+        .collect();
+    assert!(filters.contains(&"modality"), "{v}");
+    for r in wider {
+        let q = r["query"].as_str().unwrap();
+        assert!(q.contains("q=vigilancia"), "{q}");
+        assert_eq!(
+            total(format!("/api/search?{q}")).await,
+            r["total"].as_u64().unwrap()
+        );
+    }
+    // Hits, or nothing to leave out: none.
+    for q in ["vigilancia", "xyzqwv"] {
+        let v = ok(&format!("/api/search?q={q}")).await;
+        assert!(v.get("relaxations").is_none(), "{q}: {v}");
+    }
+}
+
+#[tokio::test]
 async fn an_excluded_identifier_leaves_out_its_processes() {
     let total = |q: &str| {
         let q = q.to_string();

@@ -292,6 +292,35 @@ fn a_typo_gets_the_search_that_was_meant() {
 }
 
 #[test]
+fn a_search_that_finds_nothing_links_the_searches_with_one_condition_less() {
+    let (status, _, body) = page("/?q=cemento+hidraulico&platform=secop2");
+    assert_eq!(status, 200);
+    let doc = Html::parse_document(&body);
+    let items: Vec<(String, String)> = doc
+        .select(&sel("ul.relaxations li"))
+        .map(|li| {
+            let a = li.select(&sel("a")).next().expect("a link");
+            (
+                li.text().collect::<String>(),
+                a.value().attr("href").unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(!items.is_empty(), "{body}");
+    for (text, href) in &items {
+        assert!(text.contains("proceso"), "{text}");
+        assert!(href.starts_with("/?"), "{href}");
+    }
+    // Each word left out keeps the other and the filter.
+    assert!(
+        items.iter().any(|(t, h)| t.starts_with("sin «hidraulico»")
+            && h.contains("q=cemento")
+            && h.contains("platform=secop2")),
+        "{items:?}"
+    );
+}
+
+#[test]
 fn the_process_page_has_every_field_and_the_link_back() {
     // Any identifier finds the page.
     for id in [

@@ -6,8 +6,28 @@ use std::process::ExitCode;
 
 use super::filters::FilterArgs;
 use super::{Table, format_cop};
+use crate::display;
+use crate::http::views::RelaxationView;
 use crate::index::SecopIndex;
+use crate::query::relax::{self, Without};
 use crate::query::{Engine, SearchParams};
+
+/// How the command line names a wider search: `without "hidraulico"`, `without --department`.
+fn relaxation_flag(w: &Without) -> String {
+    match w {
+        Without::Word(w) => format!("without {w:?}"),
+        Without::Filter(f) => {
+            let flags = match *f {
+                "dates" => "--from/--to".to_string(),
+                "due" => "--due-from/--due-to".to_string(),
+                "value" => "--min-value/--max-value".to_string(),
+                other => format!("--{}", other.replace('_', "-")),
+            };
+            format!("without {flags}")
+        }
+        Without::AllFilters => "without any filter".to_string(),
+    }
+}
 
 /// Search both platforms: the same search the API serves.
 #[derive(Debug, clap::Args)]
@@ -46,12 +66,20 @@ impl Args {
 
 /// Runs the command.
 pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
-    let search = a.params().validate().map_err(super::filters::in_flags)?;
+    let params = a.params();
+    let search = params.validate().map_err(super::filters::in_flags)?;
     let engine = Engine::new(SecopIndex::open(dir)?);
-    let res = engine.search(&search, a.json)?;
+    let (res, wider) = relax::search_or_widen(&engine, &search, &params, a.json)?;
     let mut out = std::io::stdout().lock();
     if a.json {
-        serde_json::to_writer_pretty(&mut out, &res)?;
+        let mut v = serde_json::to_value(&res)?;
+        if !wider.is_empty()
+            && let Some(m) = v.as_object_mut()
+        {
+            let views: Vec<RelaxationView> = wider.iter().map(RelaxationView::from).collect();
+            m.insert("relaxations".into(), serde_json::to_value(views)?);
+        }
+        serde_json::to_writer_pretty(&mut out, &v)?;
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -60,6 +88,13 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     }
     if let Some(sug) = &res.suggestion {
         eprintln!("secop: nothing matched; did you mean {sug:?}?");
+    }
+    for r in &wider {
+        eprintln!(
+            "secop: {}: {}",
+            relaxation_flag(&r.without),
+            display::count(r.total, "process", "processes")
+        );
     }
     let mut t = Table::new(&[
         "platform",

@@ -16,7 +16,8 @@ use super::AppState;
 use super::duplicates_report::Lookup;
 use super::error::{ApiError, ErrorBody};
 use super::views::{MonthlyResponse, ProcessResponse, SearchResponse};
-use crate::query::SearchParams;
+use super::web::urlencode;
+use crate::query::{SearchParams, relax};
 
 /// The OpenAPI description of the API.
 #[derive(OpenApi)]
@@ -115,8 +116,10 @@ pub async fn search(State(st): State<AppState>, uri: Uri) -> Result<Response, Ap
     let (body, source) = st
         .cache
         .get_or_compute(key, || async move {
-            let r = engine.with_engine(move |e| e.search(&s, facets)).await?;
-            serde_json::to_vec(&SearchResponse::new(r, page, per_page))
+            let (r, wider) = engine
+                .with_engine(move |e| relax::search_or_widen(e, &s, &params, facets))
+                .await?;
+            serde_json::to_vec(&SearchResponse::new(r, page, per_page).with_relaxations(&wider))
                 .map(Bytes::from)
                 .map_err(|e| ApiError::from(crate::Error::Other(e.to_string())))
         })
@@ -256,12 +259,6 @@ pub(crate) fn unreadable_query(e: serde_urlencoded::de::Error) -> ApiError {
         format!("cannot read the query string: {e}"),
         format!("no se pueden leer los parámetros de la dirección ({e})"),
     ))
-}
-
-fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)])
-        .map(|x| x.trim_start_matches('=').to_string())
-        .unwrap_or_default()
 }
 
 /// Number and value of processes per month for a search (for charts).

@@ -7,6 +7,7 @@ use crate::index::document::PlacedBy;
 use crate::model::Process;
 use crate::normalize::date::to_instant;
 use crate::normalize::unspsc::{Category, Unspsc};
+use crate::query::relax::{Relaxation, Without};
 use crate::query::{Facets, Hit, MonthBucket, SearchResult};
 
 /// A date-time with Bogotá's offset: `2026-08-19T00:00:00-05:00`.
@@ -159,6 +160,42 @@ pub struct SearchResponse {
     /// the closest one it does ("¿Quiso decir…?": `vijilancia` → `vigilancia`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
+    /// When nothing matched: the same search without one of its words or filters, each
+    /// that finds something, most hits first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub relaxations: Vec<RelaxationView>,
+}
+
+/// A wider search that finds something where the one asked found nothing.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RelaxationView {
+    /// The word or "phrase" left out, as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub without_word: Option<String>,
+    /// The filter left out: a parameter name, `dates` (`from`, `to`), `due` (`due_from`,
+    /// `due_to`), `value` (`min_value`, `max_value`), or `all` for every filter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub without_filter: Option<String>,
+    /// Its parameters as a query string (for `/api/search?…` or the page `/?…`).
+    pub query: String,
+    /// Processes it finds.
+    pub total: u64,
+}
+
+impl From<&Relaxation> for RelaxationView {
+    fn from(r: &Relaxation) -> Self {
+        let (without_word, without_filter) = match &r.without {
+            Without::Word(w) => (Some(w.clone()), None),
+            Without::Filter(f) => (None, Some(f.to_string())),
+            Without::AllFilters => (None, Some("all".to_string())),
+        };
+        RelaxationView {
+            without_word,
+            without_filter,
+            query: super::web::query_string(&r.params),
+            total: r.total,
+        }
+    }
 }
 
 impl SearchResponse {
@@ -175,7 +212,14 @@ impl SearchResponse {
             warnings_es: r.warnings.iter().map(|w| w.es().to_string()).collect(),
             warnings: r.warnings.iter().map(|w| w.en().to_string()).collect(),
             suggestion: r.suggestion,
+            relaxations: Vec::new(),
         }
+    }
+
+    /// Adds the wider searches of a search that found nothing.
+    pub fn with_relaxations(mut self, r: &[Relaxation]) -> Self {
+        self.relaxations = r.iter().map(RelaxationView::from).collect();
+        self
     }
 }
 

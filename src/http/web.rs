@@ -18,13 +18,14 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::api::params_from;
-use crate::display::{format_cop, format_date, format_datetime, format_int};
+use crate::display::{count, format_cop, format_date, format_datetime, format_int};
 use crate::model::{ContractType, Modality, Party, Platform, Process, Status};
 use crate::normalize::place::Divipola;
 use crate::normalize::text::restore_lost_capitals;
 use crate::normalize::unspsc::Unspsc;
-use crate::query::request::{MAX_OFFSET, Search, places};
-use crate::query::{FacetValue, Facets, Hit, SearchParams, SearchResult};
+use crate::query::relax::{Relaxation, Without};
+use crate::query::request::{MAX_OFFSET, Search, label_es, places};
+use crate::query::{FacetValue, Facets, Hit, SearchParams, SearchResult, relax};
 
 /// The policy sent with every page.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
@@ -677,11 +678,10 @@ fn search_form(p: &SearchParams) -> Markup {
 fn hit_html(h: &Hit, back: &str) -> Markup {
     let p = &h.process;
     let platform = p.platform.map_or("SECOP", |x| x.label());
-    let place = match (&p.buyer.municipality, &p.buyer.department) {
-        (Some(m), Some(d)) if m.name != d.name => Some(format!("{}, {}", m.name, d.name)),
-        (_, Some(d)) => Some(d.name.clone()),
-        (Some(m), None) => Some(m.name.clone()),
-        _ => None,
+    let department = p.buyer.department.as_ref().map(|d| d.name.as_str());
+    let place = match &p.buyer.municipality {
+        Some(m) => Some(crate::normalize::place::place_label(&m.name, department)),
+        None => department.map(str::to_string),
     };
     let page = if back.is_empty() {
         process_path(&p.key)
@@ -802,7 +802,30 @@ fn pagination(p: &SearchParams, s: &Search, total: u64) -> Markup {
     }
 }
 
-fn results_html(p: &SearchParams, s: &Search, r: &SearchResult, chart: Markup) -> Markup {
+/// How the page names a wider search: "sin «hidraulico»", "sin el filtro «Departamento»".
+fn relaxation_label(r: &Relaxation) -> String {
+    match &r.without {
+        Without::Word(w) => format!("sin «{w}»"),
+        Without::Filter(f) => {
+            let label = match *f {
+                "dates" => "Fecha de publicación",
+                "due" => "Fecha de cierre",
+                "value" => "Valor",
+                other => label_es(other),
+            };
+            format!("sin el filtro «{label}»")
+        }
+        Without::AllFilters => "sin ningún filtro".to_string(),
+    }
+}
+
+fn results_html(
+    p: &SearchParams,
+    s: &Search,
+    r: &SearchResult,
+    wider: &[Relaxation],
+    chart: Markup,
+) -> Markup {
     let mut base = p.clone();
     base.page = None;
     base.cursor = None;
@@ -879,7 +902,18 @@ fn results_html(p: &SearchParams, s: &Search, r: &SearchResult, chart: Markup) -
                             a href=(link_with(p, |q| q.q = Some(sug.clone()))) { "«" (sug) "»" }
                             "?"
                         }
-                    } @else if r.warnings.is_empty() {
+                    }
+                    @if !wider.is_empty() {
+                        p { "Sí hay procesos con menos condiciones:" }
+                        ul.relaxations {
+                            @for w in wider {
+                                li {
+                                    a href=(link_with(&w.params, |_| {})) { (relaxation_label(w)) }
+                                    ": " (count(w.total, "proceso", "procesos"))
+                                }
+                            }
+                        }
+                    } @else if r.suggestion.is_none() && r.warnings.is_empty() {
                         // A warning already says what to change.
                         p { "Pruebe con menos palabras o quite filtros." }
                     }
@@ -934,8 +968,11 @@ pub async fn search_page(State(st): State<AppState>, uri: Uri) -> Response {
         }
     };
     let s = search.clone();
-    let result = st.with_engine(move |e| e.search(&s, true)).await;
-    let r = match result {
+    let asked = params.clone();
+    let result = st
+        .with_engine(move |e| relax::search_or_widen(e, &s, &asked, true))
+        .await;
+    let (r, wider) = match result {
         Ok(r) => r,
         Err(e) => return error_page(e.status, e.message.es(), &params),
     };
@@ -973,7 +1010,7 @@ pub async fn search_page(State(st): State<AppState>, uri: Uri) -> Response {
                 @if let Some(f) = &r.facets { (facets_html(f, &params)) }
             }
             section.results aria-labelledby="resultados" {
-                (results_html(&params, &search, &r, chart_html(&params)))
+                (results_html(&params, &search, &r, &wider, chart_html(&params)))
             }
         }
     };

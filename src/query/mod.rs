@@ -3,6 +3,7 @@
 
 mod facets;
 mod phrases;
+pub mod relax;
 pub mod request;
 mod suggest;
 mod text;

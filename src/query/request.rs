@@ -311,6 +311,8 @@ pub fn label_es(name: &str) -> &str {
     match name {
         "platform" => "Plataforma",
         "nit" => "NIT",
+        "entity" => "Entidad",
+        "supplier" => "Proveedor",
         "department" => "Departamento",
         "municipality" => "Municipio",
         "modality" => "Modalidad",
