@@ -15,6 +15,11 @@ const MAX_WORDS: usize = 8;
 /// Relaxations offered at most.
 pub const MAX_RELAXATIONS: usize = 6;
 
+/// No new try starts after this long: a long text of broad words with many filters could
+/// otherwise count two dozen broad intersections (16 ms for six of them on a million
+/// documents, BENCHMARKS.md), and a search that found nothing must not cost a hundred.
+const BUDGET: std::time::Duration = std::time::Duration::from_millis(150);
+
 /// What a relaxation leaves out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Without {
@@ -125,7 +130,11 @@ pub fn relaxations(engine: &Engine, asked: &SearchParams) -> Result<Vec<Relaxati
     base.page = None;
     base.cursor = None;
     let mut out = Vec::new();
+    let started = std::time::Instant::now();
     let count = |without: Without, params: SearchParams| -> Result<Option<Relaxation>> {
+        if started.elapsed() > BUDGET {
+            return Ok(None);
+        }
         // Leaving something out cannot make valid parameters invalid, save a municipality
         // named only within the department left out: that one is skipped.
         let Ok(search) = params.validate() else {
