@@ -188,6 +188,40 @@ fn a_nit_seated_in_two_municipalities_says_so() {
 }
 
 #[test]
+fn each_entry_counts_its_processes_by_direct_contracting() {
+    for (by, flag) in [("buyer", "--nit"), ("supplier", "--supplier")] {
+        let t = top(&["--by", by, "--order", "count", "--limit", "10"]);
+        let entries = t["entries"].as_array().unwrap();
+        let mut some = 0;
+        for e in entries {
+            let Some(id) = e["id"].as_str() else { continue };
+            let direct = e["direct_count"].as_u64().unwrap();
+            // The search narrowed to the entry and to direct contracting.
+            assert_eq!(
+                direct,
+                total(&[flag, id, "--modality", "contratacion_directa"]),
+                "{by} {e}"
+            );
+            assert!(direct <= e["count"].as_u64().unwrap());
+            assert_eq!(direct == 0, e["direct_value"].as_i64().unwrap() == 0, "{e}");
+            some += direct;
+        }
+        assert!(some > 0, "{by}: no direct contracting among {t}");
+    }
+    // ICBF's Vaupés office: 134 of its 178 processes (75.3 %), on the page with a link to them.
+    let srv = serve(demo_dir(), |_| {});
+    let html = srv.text("/quien?nit=899999239");
+    assert!(
+        html.contains("134 de 178 procesos por contratación directa"),
+        "{html}"
+    );
+    assert!(html.contains("75,3 %"), "{html}");
+    assert!(html.contains("modality=contratacion_directa"), "{html}");
+    let out = secop_ok(demo_dir(), &["top", "--nit", "899999239"]);
+    assert!(out.contains("75.3 %"), "{out}");
+}
+
+#[test]
 fn top_over_http_and_on_the_page() {
     let srv = serve(demo_dir(), |_| {});
     let c = http();

@@ -56,11 +56,12 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let who = a.by.as_str();
-    let mut table = Table::new(&["", who, "id", "processes", "value", "share"])
+    let mut table = Table::new(&["", who, "id", "processes", "value", "share", "direct"])
         .align_right(0)
         .align_right(3)
         .align_right(4)
-        .align_right(5);
+        .align_right(5)
+        .align_right(6);
     for (i, e) in t.entries.iter().enumerate() {
         table.row(vec![
             (i + 1).to_string(),
@@ -84,6 +85,12 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
                         TopOrder::Count => e.count_share,
                     }
             ),
+            // Of its processes, those by direct contracting.
+            if e.count == 0 {
+                String::new()
+            } else {
+                format!("{:.1} %", 100.0 * e.direct_count as f64 / e.count as f64)
+            },
         ]);
     }
     table.write(&mut out, NAME_WIDTH)?;

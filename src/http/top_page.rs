@@ -14,6 +14,7 @@ use super::AppState;
 use super::api::top_from;
 use super::web::{describe, html_response, layout, link_with, query_string};
 use crate::display::{count, format_cop, format_int};
+use crate::model::Modality;
 use crate::query::SearchParams;
 use crate::query::top::{Top, TopBy, TopEntry, TopOrder};
 
@@ -36,6 +37,32 @@ fn narrowed(p: &SearchParams, by: TopBy, e: &TopEntry) -> String {
         (TopBy::Buyer, None) => q.entity = Some(value),
         (TopBy::Supplier, _) => q.supplier = Some(value),
     })
+}
+
+/// The part of an entry's processes made by direct contracting (0 to 1).
+fn direct_share(e: &TopEntry) -> f64 {
+    if e.count == 0 {
+        0.0
+    } else {
+        e.direct_count as f64 / e.count as f64
+    }
+}
+
+/// "31 de 50 procesos, $ 1.234.567", for the cell's title.
+fn direct_note(e: &TopEntry) -> String {
+    format!(
+        "{} de {} por contratación directa, {}",
+        format_int(e.direct_count),
+        count(e.count, "proceso", "procesos"),
+        format_cop(e.direct_value)
+    )
+}
+
+/// The search narrowed to one buyer or supplier and to direct contracting.
+fn narrowed_direct(p: &SearchParams, by: TopBy, e: &TopEntry) -> String {
+    let mut q = p.clone();
+    q.modality = Some(Modality::ContratacionDirecta.code().to_string());
+    narrowed(&q, by, e)
 }
 
 /// Names with their processes, `; ` between them, and how many more there are.
@@ -134,6 +161,9 @@ fn list(p: &SearchParams, t: &Top, order: TopOrder) -> Markup {
                                 th scope="col" class="num" {
                                     @if order == TopOrder::Value { "% del valor" } @else { "% de los procesos" }
                                 }
+                                th scope="col" class="num" title="Parte de sus procesos por contratación directa, sin ofertas que compitan" {
+                                    "Contratación directa"
+                                }
                             }
                         }
                         tbody {
@@ -150,6 +180,13 @@ fn list(p: &SearchParams, t: &Top, order: TopOrder) -> Markup {
                                     td class="num" { (format_cop(e.value)) }
                                     td class="num" {
                                         (pct(if order == TopOrder::Value { e.value_share } else { e.count_share }))
+                                    }
+                                    td class="num direct" title=(direct_note(e)) {
+                                        @if e.direct_count > 0 {
+                                            a href=(narrowed_direct(p, t.by, e)) { (pct(direct_share(e))) }
+                                        } @else {
+                                            (pct(0.0))
+                                        }
                                     }
                                 }
                             }

@@ -22,6 +22,7 @@ use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
 
 use super::{Engine, Search};
 use crate::index::document::{buyer_key, supplier_key};
+use crate::model::Modality;
 use crate::normalize::place::place_label;
 use crate::{Error, Result};
 
@@ -189,6 +190,11 @@ pub struct TopEntry {
     pub value_share: f64,
     /// Share of the hits (0 to 1).
     pub count_share: f64,
+    /// Of `count`, the processes by direct contracting (`contratacion_directa`: no
+    /// competing offers), the figure journalists ask for first.
+    pub direct_count: u64,
+    /// Of `value`, theirs.
+    pub direct_value: i64,
 }
 
 /// Most other names one entry lists.
@@ -263,21 +269,37 @@ impl Engine {
         all.sort_unstable_by(|a, b| rank(b).cmp(&rank(a)).then_with(|| a.0.cmp(&b.0)));
         let distinct = all.len() as u64;
         all.truncate(limit);
-        // The listed buyers' municipalities, from a second pass over their hits alone:
-        // one more column read for every hit of the first pass would cost a third more.
+        // The listed entries' hits alone, for the passes below: one more column read for
+        // every hit of the first pass would cost a third more.
+        let f = &self.index.fields;
+        let key_field = match by {
+            TopBy::Buyer => f.buyer,
+            TopBy::Supplier => f.supplier_ids,
+        };
+        let listed = BooleanQuery::intersection(vec![
+            query.box_clone(),
+            Box::new(TermSetQuery::new(
+                all.iter().map(|(k, _)| Term::from_field_text(key_field, k)),
+            )),
+        ]);
+        // The buyers' municipalities.
         let mut seat_tally = match by {
-            TopBy::Buyer if !all.is_empty() => {
-                let terms = all
-                    .iter()
-                    .map(|(k, _)| Term::from_field_text(self.index.fields.buyer, k))
-                    .collect::<Vec<_>>();
-                let q = BooleanQuery::intersection(vec![
-                    query.box_clone(),
-                    Box::new(TermSetQuery::new(terms)),
-                ]);
-                searcher.search(&q, &SeatTally)?
-            }
+            TopBy::Buyer if !all.is_empty() => searcher.search(&listed, &SeatTally)?,
             _ => FxHashMap::default(),
+        };
+        // Their hits by direct contracting (no competition): the same tally, narrowed.
+        let mut direct = if all.is_empty() {
+            FxHashMap::default()
+        } else {
+            let direct_only = BooleanQuery::intersection(vec![
+                Box::new(listed),
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.modality, Modality::ContratacionDirecta.code()),
+                    IndexRecordOption::Basic,
+                )),
+            ]);
+            let fruit = searcher.search(&direct_only, &Tally { by })?;
+            fruit.keys.into_iter().collect::<FxHashMap<_, _>>()
         };
         let share = |part: f64, whole: f64| if whole > 0.0 { part / whole } else { 0.0 };
         let mut entries = Vec::with_capacity(all.len());
@@ -299,7 +321,10 @@ impl Engine {
                     .name_of(&searcher, &*query, by, &key)?
                     .unwrap_or_else(|| key.strip_prefix("n:").unwrap_or(&key).to_string()),
             };
+            let d = direct.remove(&key);
             entries.push(TopEntry {
+                direct_count: d.as_ref().map_or(0, |d| d.count),
+                direct_value: d.as_ref().map_or(0, |d| d.value),
                 id: (!key.starts_with("n:")).then(|| key.clone()),
                 key,
                 name,
