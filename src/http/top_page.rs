@@ -162,7 +162,7 @@ fn list(p: &SearchParams, t: &Top, order: TopOrder) -> Markup {
                                     @if order == TopOrder::Value { "% del valor" } @else { "% de los procesos" }
                                 }
                                 th scope="col" class="num" title="Parte de sus procesos por contratación directa, sin ofertas que compitan" {
-                                    "Contratación directa"
+                                    "Contratación directa (% de sus procesos)"
                                 }
                             }
                         }
