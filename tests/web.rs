@@ -129,7 +129,7 @@ fn the_search_page_shows_hits_facets_sorting_and_pages() {
             .any(|h| h.starts_with("/api/feed.atom?q=seguros&platform=secop2"))
     );
     assert!(exports.iter().any(|h| h.ends_with("format=ocds")));
-    // No hits: CSV still offered (its header row), OCDS not (a package needs a release).
+    // No hits: nothing to download (an OCDS package needs a release), only the feed.
     let (status, _, none) = page("/?q=zzqxwv");
     assert_eq!(status, 200);
     let none = Html::parse_document(&none);
@@ -137,14 +137,7 @@ fn the_search_page_shows_hits_facets_sorting_and_pages() {
         .select(&sel(".downloads a"))
         .map(|a| a.value().attr("href").unwrap())
         .collect();
-    assert!(
-        exports.iter().any(|h| h.ends_with("format=csv")),
-        "{exports:?}"
-    );
-    assert!(
-        !exports.iter().any(|h| h.ends_with("format=ocds")),
-        "{exports:?}"
-    );
+    assert_eq!(exports, ["/api/feed.atom?q=zzqxwv"], "{exports:?}");
     // The chart's data source carries the same filters.
     let chart = doc.select(&sel("#grafico")).next().unwrap();
     assert_eq!(
@@ -317,6 +310,23 @@ fn a_search_that_finds_nothing_links_the_searches_with_one_condition_less() {
             && h.contains("q=cemento")
             && h.contains("platform=secop2")),
         "{items:?}"
+    );
+    // Nothing to order or download, but the feed says when something appears.
+    assert!(doc.select(&sel("nav.sorts")).next().is_none());
+    assert!(!body.contains("format=csv"), "{body}");
+    let feed = doc
+        .select(&sel("div.downloads a.feed"))
+        .next()
+        .expect("the feed");
+    assert_eq!(
+        feed.text().collect::<String>(),
+        "Avisarme cuando aparezcan (Atom)"
+    );
+    assert!(
+        feed.value()
+            .attr("href")
+            .unwrap()
+            .starts_with("/api/feed.atom?q=cemento")
     );
 }
 

@@ -854,7 +854,8 @@ fn results_html(
             @if !r.hits.is_empty() {
                 p.range { "Resultados " (format_int(first as u64)) "–" (format_int(last as u64)) " · " (describe(p)) }
             }
-            nav.sorts aria-label="Ordenar resultados" {
+            // Nothing to order or download: only the feed, which tells when something appears.
+            @if r.total > 0 { nav.sorts aria-label="Ordenar resultados" {
                 span { "Ordenar: " }
                 ul {
                     @for (code, label) in SORTS {
@@ -869,16 +870,17 @@ fn results_html(
                         }
                     }
                 }
-            }
+            } }
             div.downloads {
-                span { "Descargar todos: " }
-                a href={ "/api/export?" (qs) (sep) "format=csv" } download { "CSV" }
-                a href={ "/api/export?" (qs) (sep) "format=ndjson" } download { "NDJSON" }
-                // OCDS needs at least one release: no link to a 404.
                 @if r.total > 0 {
+                    span { "Descargar todos: " }
+                    a href={ "/api/export?" (qs) (sep) "format=csv" } download { "CSV" }
+                    a href={ "/api/export?" (qs) (sep) "format=ndjson" } download { "NDJSON" }
                     a href={ "/api/export?" (qs) (sep) "format=ocds" } download { "OCDS" }
+                    a.feed href=(feed) type="application/atom+xml" { "Suscribirse (Atom)" }
+                } @else {
+                    a.feed href=(feed) type="application/atom+xml" { "Avisarme cuando aparezcan (Atom)" }
                 }
-                a.feed href=(feed) type="application/atom+xml" { "Suscribirse (Atom)" }
             }
             @if r.total > 0 {
                 p.who { a href={ "/quien" @if !qs.is_empty() { "?" (qs) } } { "Quién compra y quién gana en estos resultados" } }
