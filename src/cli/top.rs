@@ -89,7 +89,7 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
             if e.count == 0 {
                 String::new()
             } else {
-                format!("{:.1} %", 100.0 * e.direct_count as f64 / e.count as f64)
+                format!("{:.1} %", 100.0 * e.direct_share())
             },
         ]);
     }

@@ -39,15 +39,6 @@ fn narrowed(p: &SearchParams, by: TopBy, e: &TopEntry) -> String {
     })
 }
 
-/// The part of an entry's processes made by direct contracting (0 to 1).
-fn direct_share(e: &TopEntry) -> f64 {
-    if e.count == 0 {
-        0.0
-    } else {
-        e.direct_count as f64 / e.count as f64
-    }
-}
-
 /// "31 de 50 procesos, $ 1.234.567", for the cell's title.
 fn direct_note(e: &TopEntry) -> String {
     format!(
@@ -183,7 +174,7 @@ fn list(p: &SearchParams, t: &Top, order: TopOrder) -> Markup {
                                     }
                                     td class="num direct" title=(direct_note(e)) {
                                         @if e.direct_count > 0 {
-                                            a href=(narrowed_direct(p, t.by, e)) { (pct(direct_share(e))) }
+                                            a href=(narrowed_direct(p, t.by, e)) { (pct(e.direct_share())) }
                                         } @else {
                                             (pct(0.0))
                                         }

@@ -91,6 +91,15 @@ fn is_set(v: &Option<String>) -> bool {
     v.as_deref().is_some_and(|x| !x.trim().is_empty())
 }
 
+/// Leaves out a filter group's parameters.
+fn clear(p: &mut SearchParams, group: &[&str]) {
+    for n in group {
+        if let Some(v) = slot(p, n) {
+            *v = None;
+        }
+    }
+}
+
 /// The filter groups a search uses.
 fn used_filters(p: &SearchParams) -> Vec<(&'static str, &'static [&'static str])> {
     let mut p = p.clone();
@@ -172,22 +181,14 @@ pub fn relaxations(engine: &Engine, asked: &SearchParams) -> Result<Vec<Relaxati
     let filters = used_filters(&base);
     for (name, group) in &filters {
         let mut params = base.clone();
-        for n in *group {
-            if let Some(v) = slot(&mut params, n) {
-                *v = None;
-            }
-        }
+        clear(&mut params, group);
         out.extend(count(Without::Filter(name), params)?);
     }
     let by_filter = out.iter().any(|r| matches!(r.without, Without::Filter(_)));
     if filters.len() >= 2 && !by_filter {
         let mut params = base.clone();
         for (_, group) in &filters {
-            for n in *group {
-                if let Some(v) = slot(&mut params, n) {
-                    *v = None;
-                }
-            }
+            clear(&mut params, group);
         }
         out.extend(count(Without::AllFilters, params)?);
     }

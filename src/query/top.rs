@@ -22,6 +22,7 @@ use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
 
 use super::{Engine, Search};
 use crate::index::document::{buyer_key, supplier_key};
+use crate::index::schema::Fields;
 use crate::model::Modality;
 use crate::normalize::place::place_label;
 use crate::{Error, Result};
@@ -61,6 +62,14 @@ impl TopBy {
         match self {
             TopBy::Buyer => "buyer",
             TopBy::Supplier => "supplier",
+        }
+    }
+
+    /// The indexed field of the key (the fast column [`TopBy::key_column`] names).
+    fn key_field(self, f: &Fields) -> tantivy::schema::Field {
+        match self {
+            TopBy::Buyer => f.buyer,
+            TopBy::Supplier => f.supplier_ids,
         }
     }
 
@@ -197,6 +206,17 @@ pub struct TopEntry {
     pub direct_value: i64,
 }
 
+impl TopEntry {
+    /// The part of its processes made by direct contracting (0 to 1).
+    pub fn direct_share(&self) -> f64 {
+        if self.count == 0 {
+            0.0
+        } else {
+            self.direct_count as f64 / self.count as f64
+        }
+    }
+}
+
 /// Most other names one entry lists.
 pub const MAX_OTHER_NAMES: usize = 5;
 
@@ -272,10 +292,7 @@ impl Engine {
         // The listed entries' hits alone, for the passes below: one more column read for
         // every hit of the first pass would cost a third more.
         let f = &self.index.fields;
-        let key_field = match by {
-            TopBy::Buyer => f.buyer,
-            TopBy::Supplier => f.supplier_ids,
-        };
+        let key_field = by.key_field(f);
         let listed = BooleanQuery::intersection(vec![
             query.box_clone(),
             Box::new(TermSetQuery::new(
@@ -321,10 +338,11 @@ impl Engine {
                     .name_of(&searcher, &*query, by, &key)?
                     .unwrap_or_else(|| key.strip_prefix("n:").unwrap_or(&key).to_string()),
             };
-            let d = direct.remove(&key);
+            let (direct_count, direct_value) =
+                direct.remove(&key).map_or((0, 0), |d| (d.count, d.value));
             entries.push(TopEntry {
-                direct_count: d.as_ref().map_or(0, |d| d.count),
-                direct_value: d.as_ref().map_or(0, |d| d.value),
+                direct_count,
+                direct_value,
                 id: (!key.starts_with("n:")).then(|| key.clone()),
                 key,
                 name,
@@ -359,14 +377,9 @@ impl Engine {
         by: TopBy,
         key: &str,
     ) -> Result<Option<String>> {
-        let f = &self.index.fields;
-        let field = match by {
-            TopBy::Buyer => f.buyer,
-            TopBy::Supplier => f.supplier_ids,
-        };
         let q = BooleanQuery::intersection(vec![
             Box::new(TermQuery::new(
-                Term::from_field_text(field, key),
+                Term::from_field_text(by.key_field(&self.index.fields), key),
                 IndexRecordOption::Basic,
             )),
             hits.box_clone(),
