@@ -63,6 +63,15 @@ fn a_search_that_finds_nothing_says_which_word_or_flag_to_leave_out() {
         err.contains(&format!("without \"cemento\": {hidraulico} processes")),
         "{err}"
     );
+    // No one word of three is enough: two are left out together.
+    let out = secop(d, &["search", "cemento hidraulico quirurgico"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "without \"hidraulico\" and \"quirurgico\": {cemento} processes"
+        )),
+        "{err}"
+    );
     // A filter too many names its flag; --json carries the same.
     let args = [
         "search",

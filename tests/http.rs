@@ -295,6 +295,27 @@ async fn a_search_that_finds_nothing_says_what_to_leave_out() {
         );
     }
     assert!(wider[0]["total"].as_u64() >= wider[1]["total"].as_u64());
+    // Three words never two together: no single one is enough, so pairs are left out,
+    // and the one word kept is the whole query.
+    let v = ok("/api/search?q=cemento%20hidraulico%20quirurgico").await;
+    assert_eq!(v["total"], 0);
+    let wider = v["relaxations"].as_array().expect("relaxations");
+    assert_eq!(wider.len(), 3, "{v}");
+    for r in wider {
+        assert!(r.get("without_word").is_none(), "{r}");
+        let pair = r["without_words"].as_array().expect("without_words");
+        assert_eq!(pair.len(), 2, "{r}");
+        let kept = ["cemento", "hidraulico", "quirurgico"]
+            .into_iter()
+            .find(|w| !pair.iter().any(|p| p == w))
+            .unwrap();
+        let q = r["query"].as_str().unwrap();
+        assert!(q.contains(&format!("q={kept}")), "{q}");
+        assert_eq!(
+            total(format!("/api/search?{q}")).await,
+            r["total"].as_u64().unwrap()
+        );
+    }
     // A filter too many: the text alone finds processes in Vaupés, none by tender.
     let v = ok("/api/search?q=vigilancia&department=97&modality=licitacion").await;
     assert_eq!(v["total"], 0);

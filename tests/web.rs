@@ -311,6 +311,20 @@ fn a_search_that_finds_nothing_links_the_searches_with_one_condition_less() {
             && h.contains("platform=secop2")),
         "{items:?}"
     );
+    // Two words left out together when no one of them is enough. The page is computed
+    // once: the same view again comes from the answer cache, the same page.
+    let (_, _, body) = page("/?q=cemento+hidraulico+quirurgico");
+    let (_, h, again) = page("/?q=cemento+hidraulico+quirurgico");
+    assert_eq!(h["x-cache"], "hit");
+    assert_eq!(again, body);
+    let labels: Vec<String> = Html::parse_document(&body)
+        .select(&sel("ul.relaxations li a"))
+        .map(|a| a.text().collect())
+        .collect();
+    assert!(
+        labels.contains(&"sin «hidraulico» ni «quirurgico»".to_string()),
+        "{labels:?}"
+    );
     // Nothing to order or download, but the feed says when something appears.
     assert!(doc.select(&sel("nav.sorts")).next().is_none());
     assert!(!body.contains("format=csv"), "{body}");

@@ -12,10 +12,14 @@ use crate::index::SecopIndex;
 use crate::query::relax::{self, Without};
 use crate::query::{Engine, SearchParams};
 
-/// How the command line names a wider search: `without "hidraulico"`, `without --department`.
+/// How the command line names a wider search: `without "hidraulico"`, `without "a" and
+/// "b"`, `without --department`.
 fn relaxation_flag(w: &Without) -> String {
     match w {
-        Without::Word(w) => format!("without {w:?}"),
+        Without::Words(w) => {
+            let words: Vec<String> = w.iter().map(|w| format!("{w:?}")).collect();
+            format!("without {}", words.join(" and "))
+        }
         Without::Filter(f) => {
             let flags = match *f {
                 "dates" => "--from/--to".to_string(),

@@ -172,6 +172,10 @@ pub struct RelaxationView {
     /// The word or "phrase" left out, as written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub without_word: Option<String>,
+    /// The two words or phrases left out together, offered only when leaving out any one
+    /// of them (or any one filter) finds nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub without_words: Option<Vec<String>>,
     /// The filter left out: a parameter name, `dates` (`from`, `to`), `due` (`due_from`,
     /// `due_to`), `value` (`min_value`, `max_value`), or `all` for every filter.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -184,13 +188,16 @@ pub struct RelaxationView {
 
 impl From<&Relaxation> for RelaxationView {
     fn from(r: &Relaxation) -> Self {
-        let (without_word, without_filter) = match &r.without {
-            Without::Word(w) => (Some(w.clone()), None),
-            Without::Filter(f) => (None, Some(f.to_string())),
-            Without::AllFilters => (None, Some("all".to_string())),
-        };
+        let (mut without_word, mut without_words, mut without_filter) = (None, None, None);
+        match &r.without {
+            Without::Words(w) if w.len() == 1 => without_word = Some(w[0].clone()),
+            Without::Words(w) => without_words = Some(w.clone()),
+            Without::Filter(f) => without_filter = Some(f.to_string()),
+            Without::AllFilters => without_filter = Some("all".to_string()),
+        }
         RelaxationView {
             without_word,
+            without_words,
             without_filter,
             query: super::web::query_string(&r.params),
             total: r.total,

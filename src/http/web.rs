@@ -9,6 +9,7 @@
 //! only, and no inline script.
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -263,7 +264,12 @@ pub fn safe_snippet(s: &str) -> String {
 }
 
 pub(crate) fn html_response(status: StatusCode, body: Markup) -> Response {
-    let mut r = (status, body.into_string()).into_response();
+    html_bytes(status, Bytes::from(body.into_string()))
+}
+
+/// An HTML answer from a rendered page, with the page headers.
+fn html_bytes(status: StatusCode, body: Bytes) -> Response {
+    let mut r = (status, body).into_response();
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -802,10 +808,14 @@ fn pagination(p: &SearchParams, s: &Search, total: u64) -> Markup {
     }
 }
 
-/// How the page names a wider search: "sin «hidraulico»", "sin el filtro «Departamento»".
+/// How the page names a wider search: "sin «hidraulico»", "sin «a» ni «b»", "sin el filtro
+/// «Departamento»".
 fn relaxation_label(r: &Relaxation) -> String {
     match &r.without {
-        Without::Word(w) => format!("sin «{w}»"),
+        Without::Words(w) => {
+            let words: Vec<String> = w.iter().map(|w| format!("«{w}»")).collect();
+            format!("sin {}", words.join(" ni "))
+        }
         Without::Filter(f) => {
             let label = match *f {
                 "dates" => "Fecha de publicación",
@@ -969,19 +979,45 @@ pub async fn search_page(State(st): State<AppState>, uri: Uri) -> Response {
             return error_page(e.status, e.message.es(), &params);
         }
     };
-    let s = search.clone();
-    let asked = params.clone();
-    let result = st
-        .with_engine(move |e| relax::search_or_widen(e, &s, &asked, true))
+    // The page of a search is kept as the API's answer is, until the index changes: a
+    // search that finds nothing costs its relaxations' counts only once.
+    // Keyed on the parameters as written, which the form shows back.
+    let key = format!("page|{}|{params:?}", st.engine.index().contents_id());
+    let (engine, asked) = (st.clone(), params.clone());
+    let page = st
+        .cache
+        .get_or_compute(key, || async move {
+            let (s, p) = (search.clone(), asked.clone());
+            let (r, wider) = engine
+                .with_engine(move |e| relax::search_or_widen(e, &s, &p, true))
+                .await?;
+            Ok::<_, super::ApiError>(Bytes::from(render_search(&asked, &search, &r, &wider)))
+        })
         .await;
-    let (r, wider) = match result {
-        Ok(r) => r,
-        Err(e) => return error_page(e.status, e.message.es(), &params),
-    };
-    let title = if params == SearchParams::default() {
+    match page {
+        Ok((body, source)) => {
+            let mut r = html_bytes(StatusCode::OK, body);
+            r.headers_mut().insert(
+                header::HeaderName::from_static("x-cache"),
+                HeaderValue::from_static(source.as_str()),
+            );
+            r
+        }
+        Err(e) => error_page(e.status, e.message.es(), &params),
+    }
+}
+
+/// The search page of a search and its result.
+fn render_search(
+    params: &SearchParams,
+    search: &Search,
+    r: &SearchResult,
+    wider: &[Relaxation],
+) -> String {
+    let title = if *params == SearchParams::default() {
         "Buscar en SECOP I y SECOP II".to_string()
     } else {
-        describe(&params)
+        describe(params)
     };
     // The feed takes the search, not its page or order.
     let qs = query_string(&SearchParams {
@@ -1005,18 +1041,18 @@ pub async fn search_page(State(st): State<AppState>, uri: Uri) -> Response {
     let body = html! {
         h1 { "Buscar en SECOP I y SECOP II" }
         p.lead { "Una sola búsqueda sobre las dos plataformas de contratación pública de Colombia. Cada resultado enlaza a su página original." }
-        (search_form(&params))
+        (search_form(params))
         div.layout {
             aside.facets aria-label="Filtrar por" {
                 h2.visually-hidden { "Filtrar resultados" }
-                @if let Some(f) = &r.facets { (facets_html(f, &params)) }
+                @if let Some(f) = &r.facets { (facets_html(f, params)) }
             }
             section.results aria-labelledby="resultados" {
-                (results_html(&params, &search, &r, &wider, chart_html(&params)))
+                (results_html(params, search, r, wider, chart_html(params)))
             }
         }
     };
-    html_response(StatusCode::OK, layout(&title, "/", head, body))
+    layout(&title, "/", head, body).into_string()
 }
 
 fn error_page(status: StatusCode, message: &str, p: &SearchParams) -> Response {

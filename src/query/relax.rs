@@ -3,14 +3,18 @@
 //! A provider who types `cemento hidraulico` and filters on Vaupés gets "no process" and
 //! no idea why. Each word of the text and each filter is dropped in turn, the rest kept,
 //! and every such search that finds processes is offered with its count ("sin
-//! «hidraulico»: 120"). Only searches that found nothing pay for it, and each try is one
-//! count.
+//! «hidraulico»: 120"). When no single word is enough, a short text of three to five words
+//! tries each pair of its words left out ("sin «hidraulico» ni «quirurgico»"). Only
+//! searches that found nothing pay for it, and each try is one count.
 
 use super::{Engine, Search, SearchParams, SearchResult, text};
 use crate::Result;
 
 /// Parts of the text tried at most (each costs one count).
 const MAX_WORDS: usize = 8;
+
+/// Texts of at most this many parts also try leaving out two of them (ten pairs at most).
+const MAX_PAIR_WORDS: usize = 5;
 
 /// Relaxations offered at most.
 pub const MAX_RELAXATIONS: usize = 6;
@@ -23,8 +27,9 @@ const BUDGET: std::time::Duration = std::time::Duration::from_millis(150);
 /// What a relaxation leaves out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Without {
-    /// A word or "phrase" of the text, as written (with its `-` when excluded).
-    Word(String),
+    /// One or two words or "phrases" of the text, as written (with their `-` when
+    /// excluded). Two only when no single one is enough.
+    Words(Vec<String>),
     /// A filter, by its parameter name (`department`, `value` for `min_value` and
     /// `max_value`, `dates` for `from` and `to`, `due` for `due_from` and `due_to`).
     Filter(&'static str),
@@ -161,28 +166,40 @@ pub fn relaxations(engine: &Engine, asked: &SearchParams) -> Result<Vec<Relaxati
         .as_deref()
         .map(|q| text::tidy(&text::plain_syntax(q)))
         .unwrap_or_default();
-    if let Some(parts) = text::plain_parts(&tidied)
-        && parts.len() >= 2
-    {
-        for (i, part) in parts.iter().enumerate().take(MAX_WORDS) {
-            let rest: Vec<&str> = parts
-                .iter()
-                .enumerate()
-                .filter(|&(j, _)| j != i)
-                .map(|(_, p)| *p)
-                .collect();
-            let params = SearchParams {
-                q: Some(rest.join(" ")),
-                ..base.clone()
-            };
-            out.extend(count(Without::Word(part.to_string()), params)?);
-        }
+    let parts = text::plain_parts(&tidied)
+        .filter(|p| p.len() >= 2)
+        .unwrap_or_default();
+    // Leaves out the parts of the text whose positions `skip` holds.
+    let without = |skip: &[usize]| -> Result<Option<Relaxation>> {
+        let rest: Vec<&str> = parts
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| !skip.contains(j))
+            .map(|(_, p)| *p)
+            .collect();
+        let words = skip.iter().map(|&i| parts[i].to_string()).collect();
+        let params = SearchParams {
+            q: Some(rest.join(" ")),
+            ..base.clone()
+        };
+        count(Without::Words(words), params)
+    };
+    for i in 0..parts.len().min(MAX_WORDS) {
+        out.extend(without(&[i])?);
     }
     let filters = used_filters(&base);
     for (name, group) in &filters {
         let mut params = base.clone();
         clear(&mut params, group);
         out.extend(count(Without::Filter(name), params)?);
+    }
+    // Two words only when no single condition is enough.
+    if out.is_empty() && (3..=MAX_PAIR_WORDS).contains(&parts.len()) {
+        for i in 0..parts.len() {
+            for j in i + 1..parts.len() {
+                out.extend(without(&[i, j])?);
+            }
+        }
     }
     let by_filter = out.iter().any(|r| matches!(r.without, Without::Filter(_)));
     if filters.len() >= 2 && !by_filter {
