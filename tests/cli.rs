@@ -72,6 +72,14 @@ fn a_search_that_finds_nothing_says_which_word_or_flag_to_leave_out() {
         )),
         "{err}"
     );
+    // Nothing but an excluded word left is never offered: it would be nearly everything.
+    let out = secop(d, &["search", "--", "cemento -cemento"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("without \"-cemento\": {cemento} processes")),
+        "{err}"
+    );
+    assert!(!err.contains("without \"cemento\""), "{err}");
     // A filter too many names its flag; --json carries the same.
     let args = [
         "search",

@@ -169,7 +169,8 @@ pub fn relaxations(engine: &Engine, asked: &SearchParams) -> Result<Vec<Relaxati
     let parts = text::plain_parts(&tidied)
         .filter(|p| p.len() >= 2)
         .unwrap_or_default();
-    // Leaves out the parts of the text whose positions `skip` holds.
+    // Leaves out the parts of the text whose positions `skip` holds. What is left must ask
+    // for something: `-cemento` alone would offer nearly the whole index.
     let without = |skip: &[usize]| -> Result<Option<Relaxation>> {
         let rest: Vec<&str> = parts
             .iter()
@@ -177,6 +178,9 @@ pub fn relaxations(engine: &Engine, asked: &SearchParams) -> Result<Vec<Relaxati
             .filter(|(j, _)| !skip.contains(j))
             .map(|(_, p)| *p)
             .collect();
+        if rest.iter().all(|p| p.starts_with('-')) {
+            return Ok(None);
+        }
         let words = skip.iter().map(|&i| parts[i].to_string()).collect();
         let params = SearchParams {
             q: Some(rest.join(" ")),
