@@ -980,8 +980,8 @@ pub async fn search_page(State(st): State<AppState>, uri: Uri) -> Response {
         }
     };
     // The page of a search is kept as the API's answer is, until the index changes: a
-    // search that finds nothing costs its relaxations' counts only once.
-    // Keyed on the parameters as written, which the form shows back.
+    // search that finds nothing costs its relaxations' counts only once. The key is the
+    // parameters as written, which the form shows back, not the validated search.
     let key = format!("page|{}|{params:?}", st.engine.index().contents_id());
     let (engine, asked) = (st.clone(), params.clone());
     let page = st
