@@ -5,15 +5,21 @@ use chrono::NaiveDateTime;
 
 /// Formats whole pesos the Colombian way: `$ 1.234.567`.
 pub fn format_cop(v: i64) -> String {
-    let digits = v.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 3);
+    let out = group_thousands(v.unsigned_abs(), '.');
+    format!("{}$ {out}", if v < 0 { "-" } else { "" })
+}
+
+/// The digits of `n` with `sep` between thousands: `1.234.567`, or `1,234,567`.
+pub fn group_thousands(n: u64, sep: char) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push('.');
+            out.push(sep);
         }
         out.push(c);
     }
-    format!("{}$ {out}", if v < 0 { "-" } else { "" })
+    out
 }
 
 /// A whole number with dots between thousands: `12.345`.

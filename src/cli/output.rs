@@ -1,4 +1,4 @@
-//! Output helpers: tables for terminals, Colombian number formatting.
+//! Output helpers: tables for terminals, English counts and Colombian pesos.
 
 use std::io::Write;
 
@@ -92,9 +92,16 @@ pub fn shorten(s: &str, max: usize) -> String {
     }
 }
 
-/// `n` things, in English: "1 merge", "2 merges".
+/// `n` things, in English: "1 merge", "2 merges", "12,345 rows".
 pub fn count(n: usize, thing: &str) -> String {
-    format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
+    format!("{} {thing}{}", int(n as u64), if n == 1 { "" } else { "s" })
+}
+
+/// A whole number the English way, with commas between thousands: `12,345`. The CLI
+/// speaks English, and `3.719` there would read as a decimal; pesos keep the Colombian
+/// `$ 1.234.567` ([`format_cop`]) as a currency's own notation.
+pub fn int(n: u64) -> String {
+    crate::display::group_thousands(n, ',')
 }
 
 /// `N older kept out, ` for a summary line, or nothing when no row was older than the
@@ -104,5 +111,20 @@ pub fn older_part(older: u64) -> String {
         String::new()
     } else {
         format!("{older} older kept out, ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn english_counts_put_commas_between_thousands() {
+        assert_eq!(int(0), "0");
+        assert_eq!(int(999), "999");
+        assert_eq!(int(3_719), "3,719");
+        assert_eq!(int(1_144_236), "1,144,236");
+        assert_eq!(count(1, "row"), "1 row");
+        assert_eq!(count(12_345, "row"), "12,345 rows");
     }
 }

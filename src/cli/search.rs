@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use super::filters::FilterArgs;
 use super::{Table, format_cop};
-use crate::display;
 use crate::http::views::RelaxationView;
 use crate::index::SecopIndex;
 use crate::query::relax::{self, Without};
@@ -95,9 +94,10 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     }
     for r in &wider {
         eprintln!(
-            "secop: {}: {}",
+            "secop: {}: {} {}",
             relaxation_flag(&r.without),
-            display::count(r.total, "process", "processes")
+            super::output::int(r.total),
+            if r.total == 1 { "process" } else { "processes" }
         );
     }
     let mut t = Table::new(&[
@@ -128,7 +128,7 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
         out,
         "{} of {} hits ({:.1} ms)",
         res.hits.len(),
-        res.total,
+        super::output::int(res.total),
         res.took_ms
     )?;
     Ok(ExitCode::SUCCESS)

@@ -5,9 +5,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::filters::FilterArgs;
-use super::output::{count, shorten};
+use super::output::{count, int, shorten};
 use super::{Table, format_cop};
-use crate::display::format_int;
 use crate::index::SecopIndex;
 use crate::query::Engine;
 use crate::query::top::{DEFAULT_LIMIT, TopBy, TopOrder};
@@ -75,7 +74,7 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
                 _ => e.name.clone(),
             },
             e.id.clone().unwrap_or_default(),
-            format_int(e.count),
+            int(e.count),
             format_cop(e.value),
             format!(
                 "{:.1} %",
@@ -97,11 +96,11 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
     writeln!(
         out,
         "\n{} processes, {}; {} {who}s{}",
-        format_int(t.total),
+        int(t.total),
         format_cop(t.total_value),
-        format_int(t.distinct),
+        int(t.distinct),
         if t.without > 0 {
-            format!(" ({} processes without one)", format_int(t.without))
+            format!(" ({} processes without one)", int(t.without))
         } else {
             String::new()
         }
@@ -113,7 +112,7 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
         let mut listed: Vec<String> = e
             .seats
             .iter()
-            .map(|s| format!("{} {}", s.name, format_int(s.count)))
+            .map(|s| format!("{} {}", s.name, int(s.count)))
             .collect();
         if n > e.seats.len() as u64 {
             listed.push("…".into());
