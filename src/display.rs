@@ -24,7 +24,7 @@ pub fn group_thousands(n: u64, sep: char) -> String {
 
 /// A whole number with dots between thousands: `12.345`.
 pub fn format_int(v: u64) -> String {
-    format_cop(v as i64).trim_start_matches("$ ").to_string()
+    group_thousands(v, '.')
 }
 
 /// A count with its noun in the singular or the plural: `1 par`, `12.345 pares`.
@@ -63,6 +63,8 @@ mod tests {
         assert_eq!(format_cop(999), "$ 999");
         assert_eq!(format_cop(-1000), "-$ 1.000");
         assert_eq!(format_int(12_345), "12.345");
+        // Beyond i64::MAX, where a detour through the signed pesos would wrap.
+        assert_eq!(format_int(u64::MAX), "18.446.744.073.709.551.615");
         assert_eq!(count(1, "par", "pares"), "1 par");
         assert_eq!(count(0, "par", "pares"), "0 pares");
         assert_eq!(count(1_500, "entidad", "entidades"), "1.500 entidades");

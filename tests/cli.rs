@@ -63,6 +63,9 @@ fn a_search_that_finds_nothing_says_which_word_or_flag_to_leave_out() {
         err.contains(&format!("without \"cemento\": {hidraulico} processes")),
         "{err}"
     );
+    // Standard output holds only the count line, not a table header over no rows.
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("0 of 0 hits"));
     // No one word of three is enough: two are left out together.
     let out = secop(d, &["search", "cemento hidraulico quirurgico"]);
     let err = String::from_utf8_lossy(&out.stderr);

@@ -123,7 +123,10 @@ pub fn run(dir: &Path, a: Args) -> anyhow::Result<ExitCode> {
             p.status.label().to_string(),
         ]);
     }
-    t.write(&mut out, 48)?;
+    // An empty table would print a bare header above "0 of 0 hits".
+    if !res.hits.is_empty() {
+        t.write(&mut out, 48)?;
+    }
     writeln!(
         out,
         "{} of {} hits ({:.1} ms)",
