@@ -90,6 +90,48 @@ pub fn clean_text(s: &str) -> Option<String> {
     if out.is_empty() { None } else { Some(out) }
 }
 
+/// Account-role tags that some SECOP II entity accounts carry after the entity's name
+/// (`EDUNA (COMPRADOR)`, `… CORPOGUAVIO (OFICIAL)`): they name the account, not the entity.
+const ROLE_TAGS: [&str; 3] = ["(OFICIAL)", "(ENTIDAD)", "(COMPRADOR)"];
+
+/// Tidies an entity's name for display and grouping: drops one pair of parentheses
+/// around the whole name (`(Secretaría Distrital de Integración Social)`) and a trailing
+/// account-role tag (`(OFICIAL)`, `(Entidad)`, `(COMPRADOR)`). A parenthesis that is part
+/// of the name (`MUNICIPIO DE BUENAVISTA (QUINDIO)`, `… (DADIN)`) stays.
+pub fn entity_name(name: String) -> String {
+    let mut s = name.trim();
+    if let Some(inner) = s.strip_prefix('(').and_then(|t| t.strip_suffix(')')) {
+        // Only when the first parenthesis closes at the very end: `(A) B (C)` keeps both.
+        let mut depth = 0i32;
+        let wraps = inner.chars().all(|c| {
+            depth += match c {
+                '(' => 1,
+                ')' => -1,
+                _ => 0,
+            };
+            depth >= 0
+        }) && depth == 0;
+        if wraps {
+            s = inner.trim();
+        }
+    }
+    for tag in ROLE_TAGS {
+        if s.len() > tag.len()
+            && let Some(head) = s.get(..s.len() - tag.len())
+            && s[head.len()..].eq_ignore_ascii_case(tag)
+            && head.ends_with(' ')
+        {
+            s = head.trim_end();
+            break;
+        }
+    }
+    if s.is_empty() || s.len() == name.len() {
+        name
+    } else {
+        s.to_string()
+    }
+}
+
 /// Puts back the accented capitals the live SECOP I dataset lost: each accented capital
 /// became its plain lower-case vowel (`ALCALDiA`, `LICITACIoN`, `PuBLICA`, `BOGOTa`,
 /// `TeCNICO`, and the conjunction `Ó` as `o`), so its titles read `APOYO TeCNICO;
@@ -402,6 +444,37 @@ mod tests {
         );
         assert_eq!(fold_words("BOGOTa D.C."), "bogota d c");
         assert_eq!(fold_words("Bogotá, D.C."), "bogota d c");
+    }
+
+    #[test]
+    fn entity_names_lose_wrapping_parentheses_and_role_tags() {
+        // Real names from the 247k web export of jbjy-vk9h.
+        let e = |s: &str| entity_name(s.to_string());
+        assert_eq!(
+            e("(Secretaría Distrital de Integración Social)"),
+            "Secretaría Distrital de Integración Social"
+        );
+        assert_eq!(
+            e("CORPORACION AUTONOMA REGIONAL DEL GUAVIO - CORPOGUAVIO (OFICIAL)"),
+            "CORPORACION AUTONOMA REGIONAL DEL GUAVIO - CORPOGUAVIO"
+        );
+        assert_eq!(
+            e("ESE CENTRO DE SALUD JUAN SOLERI (Entidad)"),
+            "ESE CENTRO DE SALUD JUAN SOLERI"
+        );
+        assert_eq!(e("EDUNA (COMPRADOR)"), "EDUNA");
+        assert_eq!(e("(OFICIAL)"), "OFICIAL");
+        // Parentheses that belong to the name stay.
+        for kept in [
+            "MUNICIPIO DE BUENAVISTA (QUINDIO)",
+            "ARMADA NACIONAL - DIRECCIÓN ADMINISTRATIVA (DADIN)",
+            "INSTITUTO DE SERVICIOS VARIOS DE IPIALES (ISERVI E.S.P)",
+            "(ESE) HOSPITAL SAN RAFAEL (TUNJA)",
+            "()",
+            "ALCALDIA DE PASTO",
+        ] {
+            assert_eq!(e(kept), kept);
+        }
     }
 
     #[test]

@@ -283,7 +283,9 @@ impl Dataset for Secop1Procesos {
             title: detail.clone().unwrap_or_default(),
             description: prose("objeto_a_contratar").filter(|o| Some(o) != detail.as_ref()),
             buyer: Buyer {
-                name: prose("nombre_entidad").unwrap_or_default(),
+                name: crate::normalize::text::entity_name(
+                    prose("nombre_entidad").unwrap_or_default(),
+                ),
                 nit,
                 nit_raw,
                 code: c.code("c_digo_de_la_entidad"),

@@ -274,7 +274,9 @@ impl Dataset for Secop2Contratos {
             title: String::new(),
             description,
             buyer: Buyer {
-                name: c.text("nombre_entidad").unwrap_or_default(),
+                name: crate::normalize::text::entity_name(
+                    c.text("nombre_entidad").unwrap_or_default(),
+                ),
                 nit,
                 nit_raw,
                 code: c.code("codigo_entidad"),

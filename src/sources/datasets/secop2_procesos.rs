@@ -258,7 +258,7 @@ impl Dataset for Secop2Procesos {
             title,
             description: c.text("descripci_n_del_procedimiento"),
             buyer: Buyer {
-                name: c.text("entidad").unwrap_or_default(),
+                name: crate::normalize::text::entity_name(c.text("entidad").unwrap_or_default()),
                 nit,
                 nit_raw,
                 code: c.code("codigo_entidad"),
