@@ -97,6 +97,13 @@ fn start_mock(rows: usize) -> Mock {
         start,
         chrono::Duration::days(3650),
         1_000_000_000,
+    )
+    .with_fields(
+        secop_bridge::sources::datasets::by_name("secop2-procesos")
+            .expect("the dataset")
+            .columns()
+            .iter()
+            .map(|(api, _)| *api),
     );
     let mock = Mock::start(vec![MockDataset::new(
         "p6dx-8zbt",
