@@ -173,13 +173,19 @@ pub fn assemble(key: &str, mut frags: Vec<Fragment>) -> Option<Process> {
     if !p.ids.contains(&p.process_id) {
         p.ids.insert(0, p.process_id.clone());
     }
-    if p.title.is_empty() {
-        p.title = p
+    // A title that only repeats the entity's reference (`SAMC-001-2026`: 287 of the 5,598
+    // SECOP II processes of the corpus) says nothing of what is bought; the description
+    // does. The reference stays in its own field, shown and searchable.
+    if p.title.is_empty() || names_only_the_reference(&p) {
+        let text = p
             .description
             .clone()
-            .or_else(|| p.contracts.iter().find_map(|c| c.object.clone()))
-            .map(|t| shorten(&t, 200))
-            .unwrap_or_else(|| "(sin nombre)".to_string());
+            .or_else(|| p.contracts.iter().find_map(|c| c.object.clone()));
+        match text {
+            Some(t) => p.title = shorten(&t, 200),
+            None if p.title.is_empty() => p.title = "(sin nombre)".to_string(),
+            None => {}
+        }
     }
     p.status = settle_status(p.status, &p.awards, &p.contracts);
     p.awards
@@ -187,6 +193,22 @@ pub fn assemble(key: &str, mut frags: Vec<Fragment>) -> Option<Process> {
     p.contracts
         .sort_by(|a, b| a.signed_at.cmp(&b.signed_at).then_with(|| a.id.cmp(&b.id)));
     Some(p)
+}
+
+/// True when the title is the process's own reference, as published or without its phase
+/// suffix (case and accents aside).
+fn names_only_the_reference(p: &Process) -> bool {
+    use crate::normalize::text::fold_char;
+    let title = p.title.trim();
+    [&p.reference, &p.reference_raw]
+        .into_iter()
+        .flatten()
+        .any(|r| {
+            r.trim()
+                .chars()
+                .map(fold_char)
+                .eq(title.chars().map(fold_char))
+        })
 }
 
 /// A process with signed contracts is at least contracted; with awards, at least awarded.
@@ -240,6 +262,63 @@ mod tests {
             process: p,
             event_date: None,
         }
+    }
+
+    #[test]
+    fn a_title_that_only_repeats_the_reference_gives_way_to_the_description() {
+        // CO1.BDOS.10049817 of the p6dx corpus, and one with the phase suffix.
+        let cali = Process {
+            title: "4146.010.32.1.1104.2026_3".into(),
+            reference: Some("4146.010.32.1.1104.2026_3".into()),
+            reference_raw: Some("4146.010.32.1.1104.2026_3".into()),
+            description: Some("SUMINISTRO DE BONOS CANJEABLES DE ALIMENTACIÓN TIPO A Y TIPO B, ASEO Y DOTACIÓN TIPO A Y TIPO B, PARA LA ASISTENCIA Y ATENCIÓN INMEDIATA INTEGRAL A LAS VÍCTIMAS DEL CONFLICTO ARMADO EN SANTIAGO DE CALI. BP26005436".into()),
+            ..Process::default()
+        };
+        let p = assemble(
+            "secop2:CO1.BDOS.10049817",
+            vec![frag(Role::Process, "a", cali)],
+        )
+        .unwrap();
+        assert!(
+            p.title.starts_with("SUMINISTRO DE BONOS CANJEABLES"),
+            "{}",
+            p.title
+        );
+        assert!(p.title.ends_with('…') && p.title.chars().count() <= 201);
+        assert_eq!(p.reference.as_deref(), Some("4146.010.32.1.1104.2026_3"));
+
+        let samc = Process {
+            title: "SAMC-001-2026".into(),
+            reference: Some("SAMC-001-2026".into()),
+            reference_raw: Some("SAMC-001-2026 (Manifestación de interés (Menor Cuantía))".into()),
+            description: Some(
+                "MEJORAMIENTO DE LA VIA QUE CONDUCE DEL CASCO URBANO A LA VEREDA".into(),
+            ),
+            ..Process::default()
+        };
+        let p = assemble("secop2:CO1.BDOS.1", vec![frag(Role::Process, "a", samc)]).unwrap();
+        assert_eq!(
+            p.title,
+            "MEJORAMIENTO DE LA VIA QUE CONDUCE DEL CASCO URBANO A LA VEREDA"
+        );
+
+        // Without a text to take its place, the reference stays the title; a title that
+        // merely contains the reference stays as it is.
+        let bare = Process {
+            title: "SAMC-001-2026".into(),
+            reference: Some("samc-001-2026".into()),
+            ..Process::default()
+        };
+        let p = assemble("secop2:CO1.BDOS.2", vec![frag(Role::Process, "a", bare)]).unwrap();
+        assert_eq!(p.title, "SAMC-001-2026");
+        let named = Process {
+            title: "SAMC-001-2026 MEJORAMIENTO DE VIAS".into(),
+            reference: Some("SAMC-001-2026".into()),
+            description: Some("Otra cosa".into()),
+            ..Process::default()
+        };
+        let p = assemble("secop2:CO1.BDOS.3", vec![frag(Role::Process, "a", named)]).unwrap();
+        assert_eq!(p.title, "SAMC-001-2026 MEJORAMIENTO DE VIAS");
     }
 
     #[test]
