@@ -16,9 +16,10 @@ pub mod vocab;
 /// The version of the normalisation rules. Bump it when a rule changes what a stored row
 /// normalises to (2: zero-padded NITs, names cut inside SECOP II's phase suffix, entity
 /// codes without thousands commas; 3: entity names without wrapping parentheses or account
-/// role tags, and a title that only repeats the reference replaced by the description). The state records the version its documents were
-/// built with ([`crate::state::State::rules`]); `secop serve` rebuilds the index from the
-/// stored rows when it is older, as `secop reindex` does.
+/// role tags, and a title that only repeats the reference replaced by the description).
+/// The state records the version its documents were built with
+/// ([`crate::state::State::rules`]); `secop serve` rebuilds the index from the stored rows
+/// when it is older, as `secop reindex` does.
 pub const RULES: u32 = 3;
 
 pub use date::{DayOrder, parse_datetime};
