@@ -157,6 +157,16 @@ fn accents_case_and_plurals_do_not_matter() {
         p["buyer"]["name"],
         "CÓRDOBA - ALCALDÍA MUNICIPIO DE MOÑITOS"
     );
+    // The published labels too, in the text view (the record keeps them as published).
+    assert_eq!(p["modality_raw"], "LICITACIoN PuBLICA");
+    let out = secop(d, &["show", "26-1-244706"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Licitación pública (LICITACIÓN PÚBLICA)"),
+        "{text}"
+    );
+    assert!(text.contains("PRESTACIÓN DE SERVICIOS"), "{text}");
+    assert!(!text.contains("LICITACIoN"), "{text}");
     for q in [
         "IMPLEMENTACIoN ALIMENTACIoN MOÑITOS",
         "implementación alimentación moñitos",

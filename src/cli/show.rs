@@ -9,6 +9,7 @@ use anyhow::bail;
 use super::format_cop;
 use crate::index::SecopIndex;
 use crate::model::Process;
+use crate::normalize::text::restore_lost_capitals;
 use crate::normalize::unspsc::Unspsc;
 use crate::query::Engine;
 
@@ -117,7 +118,11 @@ pub fn print_process(out: &mut impl Write, p: &Process) -> std::io::Result<()> {
         Some(with_raw(p.status.label(), p.status_raw.as_deref())),
     )?;
     line(out, "phase", p.phase.clone())?;
-    line(out, "contract type", p.contract_type_raw.clone())?;
+    line(
+        out,
+        "contract type",
+        p.contract_type_raw.clone().map(restore_lost_capitals),
+    )?;
     line(out, "value", p.estimated_value.map(format_cop))?;
     line(out, "published", date(p.published_at))?;
     line(out, "offers due", date(p.offers_due_at))?;
@@ -240,9 +245,12 @@ fn print_enrichment(
 }
 
 /// Our label, and the platform's own text in parentheses when there is one that differs.
+/// Our label, and the published one beside it when it says something else. SECOP I's live
+/// data lost its accented capitals (`LICITACIoN PuBLICA`): shown with them put back, as the
+/// web page and the CSV export show it; the record keeps the label as published.
 fn with_raw(label: &str, raw: Option<&str>) -> String {
     match raw.map(str::trim).filter(|r| !r.is_empty() && *r != label) {
-        Some(r) => format!("{label} ({r})"),
+        Some(r) => format!("{label} ({})", restore_lost_capitals(r.to_string())),
         None => label.to_string(),
     }
 }
