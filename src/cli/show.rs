@@ -245,9 +245,9 @@ fn print_enrichment(
 }
 
 /// Our label, and the platform's own text in parentheses when there is one that differs.
-/// Our label, and the published one beside it when it says something else. SECOP I's live
-/// data lost its accented capitals (`LICITACIoN PuBLICA`): shown with them put back, as the
-/// web page and the CSV export show it; the record keeps the label as published.
+/// SECOP I's live data lost its accented capitals (`LICITACIoN PuBLICA`): shown with them
+/// put back, as the web page and the CSV export show it; the record keeps the label as
+/// published.
 fn with_raw(label: &str, raw: Option<&str>) -> String {
     match raw.map(str::trim).filter(|r| !r.is_empty() && *r != label) {
         Some(r) => format!("{label} ({})", restore_lost_capitals(r.to_string())),
