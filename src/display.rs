@@ -22,6 +22,15 @@ pub fn group_thousands(n: u64, sep: char) -> String {
     out
 }
 
+/// A platform's published label (`modality_raw`, `status_raw`, …) as shown beside ours:
+/// `None` when it is empty or says the same; SECOP I's lost accented capitals put back
+/// (`LICITACIoN PuBLICA` → `LICITACIÓN PÚBLICA`). The record keeps it as published.
+pub fn published_label(ours: &str, raw: Option<&str>) -> Option<String> {
+    raw.map(str::trim)
+        .filter(|r| !r.is_empty() && *r != ours)
+        .map(|r| crate::normalize::text::restore_lost_capitals(r.to_string()))
+}
+
 /// A whole number with dots between thousands: `12.345`.
 pub fn format_int(v: u64) -> String {
     group_thousands(v, '.')

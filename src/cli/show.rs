@@ -244,13 +244,11 @@ fn print_enrichment(
     Ok(())
 }
 
-/// Our label, and the platform's own text in parentheses when there is one that differs.
-/// SECOP I's live data lost its accented capitals (`LICITACIoN PuBLICA`): shown with them
-/// put back, as the web page and the CSV export show it; the record keeps the label as
-/// published.
+/// Our label, and the platform's own text in parentheses when there is one that differs
+/// ([`crate::display::published_label`], as the web page shows it).
 fn with_raw(label: &str, raw: Option<&str>) -> String {
-    match raw.map(str::trim).filter(|r| !r.is_empty() && *r != label) {
-        Some(r) => format!("{label} ({})", restore_lost_capitals(r.to_string())),
+    match crate::display::published_label(label, raw) {
+        Some(r) => format!("{label} ({r})"),
         None => label.to_string(),
     }
 }

@@ -19,10 +19,11 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::api::params_from;
-use crate::display::{count, format_cop, format_date, format_datetime, format_int};
+use crate::display::{
+    count, format_cop, format_date, format_datetime, format_int, published_label,
+};
 use crate::model::{ContractType, Modality, Party, Platform, Process, Status};
 use crate::normalize::place::Divipola;
-use crate::normalize::text::restore_lost_capitals;
 use crate::normalize::unspsc::Unspsc;
 use crate::query::relax::{Relaxation, Without};
 use crate::query::request::{MAX_OFFSET, Search, label_es, places};
@@ -1157,13 +1158,7 @@ fn process_html(p: &Process, also: &Others<'_>, back: &str) -> Markup {
     let both = |label: &str, raw: &Option<String>| -> Markup {
         html! {
             (label)
-            // SECOP I's live data lost its accented capitals (`LICITACIoN PuBLICA`):
-            // shown with them put back, as the other texts; the record keeps the raw.
-            @if let Some(r) = raw
-                .as_deref()
-                .filter(|r| !r.trim().is_empty() && *r != label)
-                .map(|r| restore_lost_capitals(r.to_string()))
-            {
+            @if let Some(r) = published_label(label, raw.as_deref()) {
                 br; span.muted { "Publicado como: " (r) }
             }
         }
